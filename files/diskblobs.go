@@ -1,0 +1,196 @@
+package files
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// DiskBlobs keeps contents as files under a directory: committed blobs in
+// blobs/XX/KEY, uploads in progress in tmp/. Both live on one file system,
+// so a commit is a rename.
+type DiskBlobs struct {
+	dir string
+}
+
+// NewDiskBlobs returns a store rooted at dir, creating its folders.
+func NewDiskBlobs(dir string) (*DiskBlobs, error) {
+	for _, d := range []string{filepath.Join(dir, "blobs"), filepath.Join(dir, "tmp")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("blob store: %w", err)
+		}
+	}
+	return &DiskBlobs{dir: dir}, nil
+}
+
+// TempDir is where uploads in progress live.
+func (b *DiskBlobs) TempDir() string { return filepath.Join(b.dir, "tmp") }
+
+func (b *DiskBlobs) path(key string) (string, error) {
+	if len(key) != 32 || strings.Trim(key, "0123456789abcdef") != "" {
+		return "", fmt.Errorf("blob key %q: malformed", key)
+	}
+	return filepath.Join(b.dir, "blobs", key[:2], key), nil
+}
+
+// Create starts a new blob in the temporary folder.
+func (b *DiskBlobs) Create(ctx context.Context) (BlobWriter, error) {
+	f, err := os.CreateTemp(b.TempDir(), "upload-*")
+	if err != nil {
+		return nil, mapDiskError(fmt.Errorf("create upload: %w", err))
+	}
+	return &diskWriter{store: b, f: f}, nil
+}
+
+// Open opens a committed blob. An open blob stays readable whole even if it
+// is replaced or removed meanwhile: the file system keeps it for us.
+func (b *DiskBlobs) Open(ctx context.Context, key string) (BlobReader, error) {
+	p, err := b.path(key)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("open blob %s: %w", key, err)
+	}
+	return f, nil
+}
+
+// Remove deletes a committed blob; a missing one is not an error.
+func (b *DiskBlobs) Remove(ctx context.Context, key string) error {
+	p, err := b.path(key)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove blob %s: %w", key, err)
+	}
+	return nil
+}
+
+// Keys walks every committed blob.
+func (b *DiskBlobs) Keys(ctx context.Context, fn func(string) error) error {
+	root := filepath.Join(b.dir, "blobs")
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		return fn(d.Name())
+	})
+}
+
+// CleanTemp removes uploads that never committed.
+func (b *DiskBlobs) CleanTemp(ctx context.Context) error {
+	entries, err := os.ReadDir(b.TempDir())
+	if err != nil {
+		return fmt.Errorf("clean uploads: %w", err)
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(b.TempDir(), e.Name())); err != nil {
+			return fmt.Errorf("clean uploads: %w", err)
+		}
+	}
+	return nil
+}
+
+type diskWriter struct {
+	store *DiskBlobs
+	f     *os.File
+	done  bool
+}
+
+func (w *diskWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	return n, mapDiskError(err)
+}
+
+func (w *diskWriter) WriteAt(p []byte, off int64) (int, error) {
+	n, err := w.f.WriteAt(p, off)
+	return n, mapDiskError(err)
+}
+
+func (w *diskWriter) ReadAt(p []byte, off int64) (int, error) { return w.f.ReadAt(p, off) }
+
+func (w *diskWriter) Truncate(size int64) error { return mapDiskError(w.f.Truncate(size)) }
+
+func (w *diskWriter) Commit(ctx context.Context) (string, error) {
+	if w.done {
+		return "", ErrClosed
+	}
+	w.done = true
+	fail := func(err error) (string, error) {
+		w.f.Close()
+		os.Remove(w.f.Name())
+		return "", mapDiskError(fmt.Errorf("commit upload: %w", err))
+	}
+	if err := w.f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := w.f.Close(); err != nil {
+		return fail(err)
+	}
+	var raw [16]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return fail(err)
+	}
+	key := hex.EncodeToString(raw[:])
+	final, _ := w.store.path(key)
+	dir := filepath.Dir(final)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(w.f.Name(), final); err != nil {
+		return fail(err)
+	}
+	if err := syncDir(dir); err != nil {
+		os.Remove(final)
+		return "", mapDiskError(fmt.Errorf("commit upload: %w", err))
+	}
+	return key, nil
+}
+
+func (w *diskWriter) Abort() error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	w.f.Close()
+	if err := os.Remove(w.f.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("abort upload: %w", err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// mapDiskError turns "no space" and "quota" errors of the file system into
+// ErrNoSpace, keeping the detail for the log.
+func mapDiskError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%w (%v)", ErrNoSpace, err)
+	}
+	return err
+}

@@ -1,0 +1,56 @@
+// Package files holds the catalog and the rules of sshelf: metadata,
+// content storage, hashing, visibility, protection and ownership. Every way
+// in (exec commands, the sshelf subsystem, SFTP, scp, the terminal UI) calls
+// a Service; none re-implements a rule.
+package files
+
+import "errors"
+
+// Sentinel errors. Transports map them to exit codes and SFTP statuses with
+// errors.Is; their text is what a user reads after "sshelf: COMMAND: NAME: ".
+var (
+	ErrNotFound         = errors.New("no such file")
+	ErrPermission       = errors.New("permission denied: not the owner")
+	ErrNameTaken        = errors.New("name taken by another user")
+	ErrBadName          = errors.New("invalid name")
+	ErrPasswordRequired = errors.New("download password required")
+	ErrWrongPassword    = errors.New("wrong download password")
+	ErrThrottled        = errors.New("too many wrong download passwords for this file, try again later")
+	ErrNotProtected     = errors.New("file is not protected")
+	ErrEmptyPassword    = errors.New("download password must not be empty")
+	ErrQuota            = errors.New("quota exceeded")
+	ErrTooLarge         = errors.New("file too large")
+	ErrHashMismatch     = errors.New("content does not match the given sha256; upload discarded")
+	ErrBadHash          = errors.New("--sha256 must be 64 hex digits")
+	ErrIncomplete       = errors.New("upload incomplete; nothing stored")
+	ErrCorrupt          = errors.New("stored content does not match its recorded sha256")
+	ErrNoSpace          = errors.New("no space left on the server; nothing stored")
+	ErrClosed           = errors.New("transfer already closed")
+)
+
+var userErrors = []error{
+	ErrNotFound, ErrPermission, ErrNameTaken, ErrPasswordRequired, ErrWrongPassword,
+	ErrThrottled, ErrNotProtected, ErrEmptyPassword, ErrQuota, ErrTooLarge,
+	ErrHashMismatch, ErrBadHash, ErrIncomplete, ErrCorrupt, ErrNoSpace, ErrClosed,
+}
+
+// Reason returns the text to show a user for err: a rule's own words for
+// the sentinel errors above, never a path or other server detail.
+func Reason(err error) string {
+	var ne *NameError
+	if errors.As(err, &ne) {
+		return ne.Error()
+	}
+	for _, e := range userErrors {
+		if errors.Is(err, e) {
+			return e.Error()
+		}
+	}
+	return "internal error"
+}
+
+// IsUserError reports whether err is one of the rule errors above (a
+// refusal), rather than a failure of the server.
+func IsUserError(err error) bool {
+	return Reason(err) != "internal error"
+}

@@ -1,0 +1,286 @@
+package files
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sshelf/sshelf/internal/passhash"
+	"github.com/sshelf/sshelf/internal/throttle"
+)
+
+// Limits bound what one upload and one account may store; 0 means none.
+type Limits struct {
+	MaxFileSize int64
+	Quota       int64
+}
+
+// Service applies the contract's rules to a Catalog and a Blobs store. Every
+// transport calls it; the user it is given is the authenticated account.
+type Service struct {
+	catalog Catalog
+	blobs   Blobs
+	hasher  *passhash.Hasher
+	limits  Limits
+	// tries counts wrong download passwords per account and file (rule 8).
+	tries *throttle.Limiter
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// Config gathers what a Service needs.
+type Config struct {
+	Catalog        Catalog
+	Blobs          Blobs
+	Hasher         *passhash.Hasher
+	Limits         Limits
+	PasswordPolicy throttle.Policy
+	Logger         *slog.Logger
+}
+
+// NewService returns a Service over cfg's stores.
+func NewService(cfg Config) *Service {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{
+		catalog: cfg.Catalog,
+		blobs:   cfg.Blobs,
+		hasher:  cfg.Hasher,
+		limits:  cfg.Limits,
+		tries:   throttle.New(cfg.PasswordPolicy),
+		log:     log,
+		now:     time.Now,
+	}
+}
+
+// Limits returns the limits in force.
+func (s *Service) Limits() Limits { return s.limits }
+
+// Recover removes what a crash may have left: uploads in progress and
+// committed blobs that no record refers to. Run it before serving.
+func (s *Service) Recover(ctx context.Context) error {
+	if err := s.blobs.CleanTemp(ctx); err != nil {
+		return err
+	}
+	var orphans []string
+	err := s.blobs.Keys(ctx, func(key string) error {
+		ok, err := s.catalog.HasBlob(ctx, key)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			orphans = append(orphans, key)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("recover: %w", err)
+	}
+	for _, key := range orphans {
+		if err := s.blobs.Remove(ctx, key); err != nil {
+			return fmt.Errorf("recover: %w", err)
+		}
+	}
+	if len(orphans) > 0 {
+		s.log.Info("removed unreferenced contents", "count", len(orphans))
+	}
+	return nil
+}
+
+// List returns up to limit public files whose names sort after after (rule
+// 1: hidden files are never listed, not even to their owner).
+func (s *Service) List(ctx context.Context, user, after string, limit int) ([]File, error) {
+	if limit <= 0 || limit > 10000 {
+		limit = 10000
+	}
+	return s.catalog.ListPublic(ctx, after, limit)
+}
+
+// Info returns the file named name, whatever its visibility (rule 2).
+func (s *Service) Info(ctx context.Context, user, name string) (File, error) {
+	if err := ValidateName(name); err != nil {
+		return File{}, err
+	}
+	r, err := s.catalog.Lookup(ctx, name)
+	if err != nil {
+		return File{}, err
+	}
+	return r.File, nil
+}
+
+// checkPassword applies rules 3 and 8: a protected file needs its download
+// password, and wrong ones are throttled per account and file.
+func (s *Service) checkPassword(ctx context.Context, user string, r Record, password string) error {
+	if r.PasswordHash == "" {
+		return nil
+	}
+	key := user + "\x00" + r.Name
+	if locked, _ := s.tries.Locked(key); locked {
+		return ErrThrottled
+	}
+	if password == "" {
+		return ErrPasswordRequired
+	}
+	ok, err := s.hasher.Verify(ctx, password, r.PasswordHash)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		delay := s.tries.Fail(key)
+		if locked, _ := s.tries.Locked(key); locked {
+			return ErrThrottled
+		}
+		sleep(ctx, delay)
+		return ErrWrongPassword
+	}
+	s.tries.Succeed(key)
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+func ownedBy(r Record, user string) error {
+	if r.Owner != user {
+		return ErrPermission
+	}
+	return nil
+}
+
+// Remove deletes a file; only its owner may (rule 4).
+func (s *Service) Remove(ctx context.Context, user, name string) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	r, err := s.catalog.Delete(ctx, name, func(r Record) error { return ownedBy(r, user) })
+	if err != nil {
+		return err
+	}
+	s.removeBlob(ctx, r.Blob)
+	return nil
+}
+
+// removeBlob deletes content no record refers to any more. A failure only
+// leaves garbage that Recover collects, so it is logged, not returned.
+func (s *Service) removeBlob(ctx context.Context, key string) {
+	if err := s.blobs.Remove(context.WithoutCancel(ctx), key); err != nil {
+		s.log.Warn("remove content", "err", err)
+	}
+}
+
+// Rename moves a file to a new name; only its owner may, and it may replace
+// only a file of the same owner.
+func (s *Service) Rename(ctx context.Context, user, from, to string) error {
+	if err := ValidateName(from); err != nil {
+		return err
+	}
+	if err := ValidateName(to); err != nil {
+		return err
+	}
+	replaced, err := s.catalog.Rename(ctx, from, to, func(src Record, dst *Record) error {
+		if err := ownedBy(src, user); err != nil {
+			return err
+		}
+		if dst != nil && dst.Owner != user {
+			return ErrNameTaken
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if replaced != nil {
+		s.removeBlob(ctx, replaced.Blob)
+	}
+	return nil
+}
+
+// SetHidden hides or unhides a file; only its owner may (rule 4).
+func (s *Service) SetHidden(ctx context.Context, user, name string, hidden bool) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	return s.catalog.Update(ctx, name, func(r *Record) error {
+		if err := ownedBy(*r, user); err != nil {
+			return err
+		}
+		r.Hidden = hidden
+		return nil
+	})
+}
+
+// Protect sets a file's download password. Only the owner may, and a file
+// already protected needs its current password (rule 4).
+func (s *Service) Protect(ctx context.Context, user, name, newPassword, oldPassword string) error {
+	if newPassword == "" {
+		return ErrEmptyPassword
+	}
+	return s.changeProtection(ctx, user, name, oldPassword, true, newPassword)
+}
+
+// Unprotect removes a file's download password, given the current one.
+func (s *Service) Unprotect(ctx context.Context, user, name, password string) error {
+	return s.changeProtection(ctx, user, name, password, false, "")
+}
+
+func (s *Service) changeProtection(ctx context.Context, user, name, current string, protect bool, newPassword string) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	r, err := s.catalog.Lookup(ctx, name)
+	if err != nil {
+		return err
+	}
+	if err := ownedBy(r, user); err != nil {
+		return err
+	}
+	if !protect && r.PasswordHash == "" {
+		return ErrNotProtected
+	}
+	// Password hashing is slow: do it outside the catalog's transaction,
+	// then commit only if the record did not change meanwhile.
+	if err := s.checkPassword(ctx, user, r, current); err != nil {
+		return err
+	}
+	newHash := ""
+	if protect {
+		if newHash, err = s.hasher.Hash(ctx, newPassword); err != nil {
+			return err
+		}
+	}
+	return s.catalog.Update(ctx, name, func(cur *Record) error {
+		if cur.Blob != r.Blob || cur.PasswordHash != r.PasswordHash || cur.Owner != r.Owner {
+			return errors.New("file changed meanwhile; try again")
+		}
+		cur.PasswordHash = newHash
+		cur.Protected = newHash != ""
+		return nil
+	})
+}
+
+// RemoveOwnedBy deletes every file owner holds, for an account's removal.
+func (s *Service) RemoveOwnedBy(ctx context.Context, owner string) (int, error) {
+	names, err := s.catalog.OwnedBy(ctx, owner)
+	if err != nil {
+		return 0, err
+	}
+	for i, name := range names {
+		if err := s.Remove(ctx, owner, name); err != nil && !errors.Is(err, ErrNotFound) {
+			return i, err
+		}
+	}
+	return len(names), nil
+}

@@ -1,0 +1,245 @@
+package files
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// SQLiteCatalog is the embedded catalog: one table, one row per file.
+type SQLiteCatalog struct {
+	db *sql.DB
+}
+
+const catalogSchema = `
+CREATE TABLE IF NOT EXISTS files (
+	name          TEXT PRIMARY KEY,
+	owner         TEXT NOT NULL,
+	size          INTEGER NOT NULL,
+	hidden        INTEGER NOT NULL,
+	password_hash TEXT NOT NULL,
+	sha256        TEXT NOT NULL,
+	uploaded      INTEGER NOT NULL,
+	blob          TEXT NOT NULL UNIQUE
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS files_public ON files(name) WHERE hidden = 0;
+CREATE INDEX IF NOT EXISTS files_owner ON files(owner, size);
+`
+
+// NewSQLiteCatalog creates the catalog's table in db if needed.
+func NewSQLiteCatalog(ctx context.Context, db *sql.DB) (*SQLiteCatalog, error) {
+	if _, err := db.ExecContext(ctx, catalogSchema); err != nil {
+		return nil, fmt.Errorf("catalog schema: %w", err)
+	}
+	return &SQLiteCatalog{db: db}, nil
+}
+
+const recordColumns = `name, owner, size, hidden, password_hash, sha256, uploaded, blob`
+
+type rowScanner interface{ Scan(...any) error }
+
+func scanRecord(row rowScanner) (Record, error) {
+	var r Record
+	var uploaded int64
+	err := row.Scan(&r.Name, &r.Owner, &r.Size, &r.Hidden, &r.PasswordHash, &r.SHA256, &uploaded, &r.Blob)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Record{}, ErrNotFound
+	}
+	if err != nil {
+		return Record{}, err
+	}
+	r.Protected = r.PasswordHash != ""
+	r.Uploaded = time.Unix(0, uploaded).UTC()
+	return r, nil
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func lookup(ctx context.Context, q querier, name string) (Record, error) {
+	return scanRecord(q.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM files WHERE name = ?`, name))
+}
+
+// Lookup returns the record named name.
+func (c *SQLiteCatalog) Lookup(ctx context.Context, name string) (Record, error) {
+	return lookup(ctx, c.db, name)
+}
+
+// ListPublic pages through public files by name.
+func (c *SQLiteCatalog) ListPublic(ctx context.Context, after string, limit int) ([]File, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT `+recordColumns+` FROM files
+		WHERE hidden = 0 AND name > ? ORDER BY name LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list: %w", err)
+	}
+	defer rows.Close()
+	var out []File
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list: %w", err)
+		}
+		out = append(out, r.File)
+	}
+	return out, rows.Err()
+}
+
+// tx runs fn in a write transaction (BEGIN IMMEDIATE, see sqlitedb).
+func (c *SQLiteCatalog) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func upsert(ctx context.Context, tx *sql.Tx, r Record) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO files (`+recordColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, size = excluded.size,
+		hidden = excluded.hidden, password_hash = excluded.password_hash, sha256 = excluded.sha256,
+		uploaded = excluded.uploaded, blob = excluded.blob`,
+		r.Name, r.Owner, r.Size, r.Hidden, r.PasswordHash, r.SHA256, r.Uploaded.UnixNano(), r.Blob)
+	return err
+}
+
+// Put stores rec, replacing a record of the same name if check allows.
+func (c *SQLiteCatalog) Put(ctx context.Context, rec Record, check func(*Record, int64) error) (*Record, error) {
+	var replaced *Record
+	err := c.tx(ctx, func(tx *sql.Tx) error {
+		var old *Record
+		r, err := lookup(ctx, tx, rec.Name)
+		switch {
+		case err == nil:
+			old = &r
+		case !errors.Is(err, ErrNotFound):
+			return err
+		}
+		var usage int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(size), 0) FROM files WHERE owner = ?`, rec.Owner).Scan(&usage); err != nil {
+			return err
+		}
+		if err := check(old, usage); err != nil {
+			return err
+		}
+		replaced = old
+		return upsert(ctx, tx, rec)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("catalog put %q: %w", rec.Name, err)
+	}
+	return replaced, nil
+}
+
+// Update applies fn to the record named name.
+func (c *SQLiteCatalog) Update(ctx context.Context, name string, fn func(*Record) error) error {
+	err := c.tx(ctx, func(tx *sql.Tx) error {
+		r, err := lookup(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+		r.Name = name
+		return upsert(ctx, tx, r)
+	})
+	if err != nil {
+		return fmt.Errorf("catalog update %q: %w", name, err)
+	}
+	return nil
+}
+
+// Delete removes the record named name if check allows.
+func (c *SQLiteCatalog) Delete(ctx context.Context, name string, check func(Record) error) (Record, error) {
+	var deleted Record
+	err := c.tx(ctx, func(tx *sql.Tx) error {
+		r, err := lookup(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if err := check(r); err != nil {
+			return err
+		}
+		deleted = r
+		_, err = tx.ExecContext(ctx, `DELETE FROM files WHERE name = ?`, name)
+		return err
+	})
+	if err != nil {
+		return Record{}, fmt.Errorf("catalog delete %q: %w", name, err)
+	}
+	return deleted, nil
+}
+
+// Rename moves a record from one name to another if check allows.
+func (c *SQLiteCatalog) Rename(ctx context.Context, from, to string, check func(Record, *Record) error) (*Record, error) {
+	var replaced *Record
+	err := c.tx(ctx, func(tx *sql.Tx) error {
+		src, err := lookup(ctx, tx, from)
+		if err != nil {
+			return err
+		}
+		var dst *Record
+		r, err := lookup(ctx, tx, to)
+		switch {
+		case err == nil:
+			dst = &r
+		case !errors.Is(err, ErrNotFound):
+			return err
+		}
+		if err := check(src, dst); err != nil {
+			return err
+		}
+		if from == to {
+			return nil
+		}
+		replaced = dst
+		if _, err := tx.ExecContext(ctx, `DELETE FROM files WHERE name = ?`, to); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE files SET name = ? WHERE name = ?`, to, from)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("catalog rename %q to %q: %w", from, to, err)
+	}
+	return replaced, nil
+}
+
+// OwnedBy lists the names of owner's files.
+func (c *SQLiteCatalog) OwnedBy(ctx context.Context, owner string) ([]string, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT name FROM files WHERE owner = ? ORDER BY name`, owner)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	return names, rows.Err()
+}
+
+// HasBlob reports whether a record refers to key.
+func (c *SQLiteCatalog) HasBlob(ctx context.Context, key string) (bool, error) {
+	var n int
+	err := c.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM files WHERE blob = ?`, key).Scan(&n)
+	return n > 0, err
+}
+
+// Usage sums the sizes of owner's files.
+func (c *SQLiteCatalog) Usage(ctx context.Context, owner string) (int64, error) {
+	var n int64
+	err := c.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(size), 0) FROM files WHERE owner = ?`, owner).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,273 @@
+package files
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"math"
+	"strings"
+	"sync"
+)
+
+// PutOptions describe an upload.
+type PutOptions struct {
+	Name     string
+	Hidden   bool
+	Password string // download password; "" stores the file unprotected
+	SHA256   string // expected hex digest; "" checks nothing
+	Size     int64  // size the client declared; < 0 when unknown
+}
+
+// Upload is content on its way in. It is hashed as it is written, becomes
+// visible only on Commit (rule 6), and leaves nothing behind on Abort.
+// Writes may come out of order (SFTP); the hash is then computed at Commit.
+type Upload struct {
+	s      *Service
+	user   string
+	opt    PutOptions
+	pwHash string
+	w      BlobWriter
+	// limit is the most bytes this upload may hold; limitErr says why.
+	limit    int64
+	limitErr error
+
+	mu      sync.Mutex
+	h       hash.Hash
+	hashed  int64 // bytes hashed, always a prefix of the content
+	size    int64 // current length of the content
+	inOrder bool  // every write so far extended the hashed prefix
+	done    bool
+}
+
+// Create starts an upload for user. It refuses early what would be refused
+// at Commit anyway: a bad name, another user's name, a full quota.
+func (s *Service) Create(ctx context.Context, user string, opt PutOptions) (*Upload, error) {
+	if err := ValidateName(opt.Name); err != nil {
+		return nil, err
+	}
+	if opt.SHA256 != "" {
+		if len(opt.SHA256) != 64 || strings.Trim(strings.ToLower(opt.SHA256), "0123456789abcdef") != "" {
+			return nil, ErrBadHash
+		}
+		opt.SHA256 = strings.ToLower(opt.SHA256)
+	}
+	var oldSize int64
+	old, err := s.catalog.Lookup(ctx, opt.Name)
+	switch {
+	case err == nil:
+		if old.Owner != user {
+			return nil, ErrNameTaken
+		}
+		oldSize = old.Size
+	case err != ErrNotFound:
+		return nil, err
+	}
+	u := &Upload{s: s, user: user, opt: opt, h: sha256.New(), inOrder: true, limit: math.MaxInt64}
+	if m := s.limits.MaxFileSize; m > 0 {
+		u.limit, u.limitErr = m, ErrTooLarge
+	}
+	if q := s.limits.Quota; q > 0 {
+		used, err := s.catalog.Usage(ctx, user)
+		if err != nil {
+			return nil, err
+		}
+		if room := q - used + oldSize; room < u.limit {
+			u.limit, u.limitErr = max(room, 0), ErrQuota
+		}
+	}
+	if opt.Size > u.limit {
+		return nil, u.limitErr
+	}
+	if opt.Password != "" {
+		if u.pwHash, err = s.hasher.Hash(ctx, opt.Password); err != nil {
+			return nil, err
+		}
+	}
+	if u.w, err = s.blobs.Create(ctx); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// Name is the name the upload will take.
+func (u *Upload) Name() string { return u.opt.Name }
+
+// Size is the content's current length.
+func (u *Upload) Size() int64 {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.size
+}
+
+// Write appends p.
+func (u *Upload) Write(p []byte) (int, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.writeAt(p, u.size)
+}
+
+// WriteAt writes p at off, for SFTP's out-of-order writes.
+func (u *Upload) WriteAt(p []byte, off int64) (int, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.writeAt(p, off)
+}
+
+func (u *Upload) writeAt(p []byte, off int64) (int, error) {
+	if u.done {
+		return 0, ErrClosed
+	}
+	if off < 0 {
+		return 0, fmt.Errorf("put %q: negative offset", u.opt.Name)
+	}
+	if off+int64(len(p)) > u.limit {
+		return 0, u.limitErr
+	}
+	n, err := u.w.WriteAt(p, off)
+	if u.inOrder && off == u.hashed {
+		u.h.Write(p[:n])
+		u.hashed += int64(n)
+	} else if n > 0 {
+		u.inOrder = false
+	}
+	u.size = max(u.size, off+int64(n))
+	return n, err
+}
+
+// Truncate sets the content's length, as SFTP clients do before closing.
+func (u *Upload) Truncate(size int64) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.done {
+		return ErrClosed
+	}
+	if size < 0 {
+		return fmt.Errorf("put %q: negative size", u.opt.Name)
+	}
+	if size > u.limit {
+		return u.limitErr
+	}
+	if size == u.size {
+		return nil
+	}
+	if err := u.w.Truncate(size); err != nil {
+		return err
+	}
+	if size != u.hashed {
+		u.inOrder = false
+	}
+	u.size = size
+	return nil
+}
+
+// ReadAt reads back what was written, for SFTP clients that read an open
+// upload.
+func (u *Upload) ReadAt(p []byte, off int64) (int, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if off >= u.size {
+		return 0, io.EOF
+	}
+	if rest := u.size - off; int64(len(p)) > rest {
+		n, err := u.w.ReadAt(p[:rest], off)
+		if err == nil {
+			err = io.EOF
+		}
+		return n, err
+	}
+	return u.w.ReadAt(p, off)
+}
+
+// Abort discards the upload.
+func (u *Upload) Abort() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.done {
+		return nil
+	}
+	u.done = true
+	return u.w.Abort()
+}
+
+// sum returns the content's SHA-256, hashing it again if writes came out
+// of order.
+func (u *Upload) sum() (string, error) {
+	if !u.inOrder || u.hashed != u.size {
+		h := sha256.New()
+		if _, err := io.Copy(h, io.NewSectionReader(u.w, 0, u.size)); err != nil {
+			return "", err
+		}
+		u.h, u.hashed = h, u.size
+	}
+	return hex.EncodeToString(u.h.Sum(nil)), nil
+}
+
+// Commit makes the upload the file's content, atomically: readers see the
+// old version or the new, whole. On any error nothing is stored.
+func (u *Upload) Commit(ctx context.Context) (File, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.done {
+		return File{}, ErrClosed
+	}
+	f, err := u.commit(ctx)
+	u.done = true
+	if err != nil {
+		u.w.Abort()
+	}
+	return f, err
+}
+
+func (u *Upload) commit(ctx context.Context) (File, error) {
+	if u.opt.Size >= 0 && u.size != u.opt.Size {
+		return File{}, ErrIncomplete
+	}
+	sum, err := u.sum()
+	if err != nil {
+		return File{}, err
+	}
+	if u.opt.SHA256 != "" && sum != u.opt.SHA256 {
+		return File{}, ErrHashMismatch
+	}
+	key, err := u.w.Commit(ctx)
+	if err != nil {
+		return File{}, err
+	}
+	rec := Record{
+		File: File{
+			Name:      u.opt.Name,
+			Size:      u.size,
+			Owner:     u.user,
+			Hidden:    u.opt.Hidden,
+			Protected: u.pwHash != "",
+			SHA256:    sum,
+			Uploaded:  u.s.now().UTC(),
+		},
+		PasswordHash: u.pwHash,
+		Blob:         key,
+	}
+	quota := u.s.limits.Quota
+	old, err := u.s.catalog.Put(ctx, rec, func(old *Record, usage int64) error {
+		if old != nil && old.Owner != u.user {
+			return ErrNameTaken
+		}
+		if old != nil {
+			usage -= old.Size
+		}
+		if quota > 0 && usage+rec.Size > quota {
+			return ErrQuota
+		}
+		return nil
+	})
+	if err != nil {
+		u.s.removeBlob(ctx, key)
+		return File{}, err
+	}
+	if old != nil {
+		u.s.removeBlob(ctx, old.Blob)
+	}
+	return rec.File, nil
+}

@@ -1,0 +1,271 @@
+// Command sshelf is a file server reached with the SSH tools people already
+// have. See README.md.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/sshelf/sshelf/app"
+	"github.com/sshelf/sshelf/internal/throttle"
+	"github.com/sshelf/sshelf/sshd/tui"
+)
+
+const usage = `usage:
+  sshelf serve [--listen :2222] [--data ./sshelf-data] [--signup open|closed]
+               [--max-file-size BYTES] [--quota BYTES] [--log-format text|json] ...
+  sshelf user add NAME | passwd NAME | del NAME | list | key add NAME   [--data DIR]
+Every flag also reads an environment variable: --max-file-size from SSHELF_MAX_FILE_SIZE.
+Run "sshelf serve -h" for every flag.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stderr)
+	case "user":
+		return user(args[1:], stdin, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "sshelf: unknown command %q\n%s", args[0], usage)
+	return 2
+}
+
+// flags holds the options every command shares and those of serve.
+type flags struct {
+	fs        *flag.FlagSet
+	opt       app.Options
+	signup    string
+	logFormat string
+}
+
+func newFlags(name string, stderr io.Writer, serve bool) *flags {
+	f := &flags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	f.fs.SetOutput(stderr)
+	o := &f.opt
+	f.fs.StringVar(&o.Data, "data", "./sshelf-data", "data directory: host keys, catalog, contents")
+	if !serve {
+		return f
+	}
+	f.fs.StringVar(&o.Listen, "listen", ":2222", "address to listen on")
+	f.fs.StringVar(&f.signup, "signup", "open", "open: first login creates the account; closed: only `sshelf user add`")
+	f.fs.Int64Var(&o.MaxFileSize, "max-file-size", 64<<30, "largest file in bytes (0: no limit)")
+	f.fs.Int64Var(&o.Quota, "quota", 0, "bytes each account may store (0: no limit)")
+	f.fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
+	policy(f.fs, &o.Login, "login", "failed logins per address or account")
+	policy(f.fs, &o.FilePassword, "file-password", "wrong download passwords per account and file")
+	f.fs.IntVar(&o.MaxSessions, "max-sessions", 1000, "concurrent sessions in total (0: no limit)")
+	f.fs.IntVar(&o.MaxSessionsPerUser, "max-sessions-per-user", 100, "concurrent sessions per account (0: no limit)")
+	f.fs.DurationVar(&o.IdleTimeout, "idle-timeout", 10*time.Minute, "close a connection with no traffic for this long")
+	f.fs.DurationVar(&o.AuthTimeout, "auth-timeout", 30*time.Second, "handshake and authentication deadline")
+	f.fs.DurationVar(&o.ShutdownGrace, "shutdown-grace", 30*time.Second, "on SIGTERM, how long transfers in flight may finish")
+	return f
+}
+
+func policy(fs *flag.FlagSet, p *throttle.Policy, prefix, what string) {
+	fs.IntVar(&p.MaxFailures, prefix+"-max-failures", 10, what+" within the window that lock out (0: off)")
+	fs.DurationVar(&p.Window, prefix+"-window", 10*time.Minute, "window in which "+what+" count")
+	fs.DurationVar(&p.Lockout, prefix+"-lockout", 10*time.Minute, "how long a lockout for "+what+" lasts")
+	fs.DurationVar(&p.BaseDelay, prefix+"-delay", 200*time.Millisecond, "delay of the answer after the second failure, doubling after each")
+	p.MaxDelay = 3 * time.Second
+}
+
+// parse reads flags from the environment (SSHELF_NAME) and then from args,
+// flags and positional arguments in any order; it returns the positionals.
+func (f *flags) parse(args []string) ([]string, error) {
+	var err error
+	f.fs.VisitAll(func(fl *flag.Flag) {
+		env := "SSHELF_" + strings.ToUpper(strings.ReplaceAll(fl.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok && err == nil {
+			if e := fl.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s: %w", env, e)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	var positional []string
+	for {
+		if err := f.fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = f.fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+	switch f.signup {
+	case "open", "":
+		f.opt.SignupOpen = true
+	case "closed":
+	default:
+		return nil, fmt.Errorf("--signup must be open or closed, not %q", f.signup)
+	}
+	return positional, nil
+}
+
+func (f *flags) logger(stderr io.Writer) (*slog.Logger, error) {
+	switch f.logFormat {
+	case "json":
+		return slog.New(slog.NewJSONHandler(stderr, nil)), nil
+	case "text", "":
+		return slog.New(slog.NewTextHandler(stderr, nil)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", f.logFormat)
+}
+
+func serve(args []string, stderr io.Writer) int {
+	f := newFlags("serve", stderr, true)
+	rest, err := f.parse(args)
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("unexpected argument %q", rest[0])
+	}
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "sshelf: serve: %v\n", err)
+		return 2
+	}
+	log, err := f.logger(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "sshelf: serve: %v\n", err)
+		return 2
+	}
+	f.opt.Logger = log
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := app.Open(ctx, f.opt)
+	if err != nil {
+		log.Error("start", "err", err)
+		return 1
+	}
+	defer a.Close()
+	if err := a.Serve(ctx, tui.Handler(a.Files)); err != nil {
+		log.Error("serve", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func user(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	f := newFlags("user", stderr, false)
+	pos, err := f.parse(args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "sshelf: user: %v\n", err)
+		return 2
+	}
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(stderr, "sshelf: user: "+format+"\n", a...)
+		return code
+	}
+	want := map[string]int{"add": 2, "passwd": 2, "del": 2, "list": 1, "key": 3}
+	if len(pos) == 0 || want[pos[0]] == 0 || len(pos) != want[pos[0]] || pos[0] == "key" && pos[1] != "add" {
+		return fail(2, "usage: sshelf user add NAME | passwd NAME | del NAME | list | key add NAME")
+	}
+	ctx := context.Background()
+	a, err := app.Open(ctx, f.opt)
+	if err != nil {
+		return fail(1, "%v", err)
+	}
+	defer a.Close()
+	in := bufio.NewReader(stdin)
+	switch pos[0] {
+	case "add", "passwd":
+		pw, err := readPassword(in, stderr)
+		if err != nil {
+			return fail(1, "%s %s: %v", pos[0], pos[1], err)
+		}
+		if pos[0] == "add" {
+			err = a.Accounts.Add(ctx, pos[1], pw)
+		} else {
+			err = a.Accounts.SetPassword(ctx, pos[1], pw)
+		}
+		if err != nil {
+			return fail(1, "%s %s: %v", pos[0], pos[1], err)
+		}
+	case "del":
+		n, err := a.DeleteUser(ctx, pos[1])
+		if err != nil {
+			return fail(1, "del %s: %v", pos[1], err)
+		}
+		fmt.Fprintf(stdout, "deleted %s and %s\n", pos[1], plural(n, "file"))
+	case "list":
+		names, err := a.Accounts.List(ctx)
+		if err != nil {
+			return fail(1, "list: %v", err)
+		}
+		for _, n := range names {
+			fmt.Fprintln(stdout, n)
+		}
+	case "key":
+		line, err := in.ReadString('\n')
+		if err != nil && (err != io.EOF || strings.TrimSpace(line) == "") {
+			return fail(1, "key add %s: expected one authorized_keys line on stdin", pos[2])
+		}
+		if err := a.Accounts.AddKey(ctx, pos[2], line); err != nil {
+			return fail(1, "key add %s: %v", pos[2], err)
+		}
+	}
+	return 0
+}
+
+// readPassword prompts twice on a terminal, or reads one line of stdin.
+func readPassword(in *bufio.Reader, stderr io.Writer) (string, error) {
+	if fd := int(os.Stdin.Fd()); term.IsTerminal(fd) {
+		fmt.Fprint(stderr, "Password: ")
+		p1, err := term.ReadPassword(fd)
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(stderr, "Again: ")
+		p2, err := term.ReadPassword(fd)
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		if string(p1) != string(p2) {
+			return "", errors.New("passwords differ")
+		}
+		return string(p1), nil
+	}
+	line, err := in.ReadString('\n')
+	if err != nil && (err != io.EOF || line == "") {
+		return "", errors.New("expected the password as one line on stdin")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func plural(n int, what string) string {
+	return strconv.Itoa(n) + " " + what + map[bool]string{true: "", false: "s"}[n == 1]
+}

@@ -1,0 +1,77 @@
+package sshd
+
+import (
+	"strings"
+
+	"github.com/gliderlabs/ssh"
+	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/sys/cpu"
+)
+
+// serverConfig sets the algorithms offered. SSH lets the client's order
+// decide, so the server steers only by what it offers: where the CPU has
+// AES instructions, AES-GCM is several times faster than chacha20-poly1305
+// in Go (which has no assembly for it on amd64), so chacha20 is left out.
+func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
+	cfg := &gossh.ServerConfig{}
+	ciphers := []string{"aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr"}
+	if !hasAESHardware() {
+		ciphers = append([]string{"chacha20-poly1305@openssh.com"}, ciphers...)
+	}
+	cfg.Ciphers = ciphers
+	return cfg
+}
+
+func hasAESHardware() bool {
+	return cpu.X86.HasAES && cpu.X86.HasPCLMULQDQ || cpu.ARM64.HasAES && cpu.ARM64.HasPMULL
+}
+
+// Environment variables a session may set; everything else is refused.
+var allowedEnv = map[string]bool{
+	"SSHELF_FILE_PASSWORD": true,
+	"SSHELF_HIDDEN":        true,
+}
+
+// sessionChannel accepts a session channel and filters its requests before
+// gliderlabs sees them: it refuses agent and X11 forwarding, which
+// gliderlabs would accept, and environment variables sshelf does not use.
+func (s *Server) sessionChannel(srv *ssh.Server, conn *gossh.ServerConn, newChan gossh.NewChannel, ctx ssh.Context) {
+	ssh.DefaultSessionHandler(srv, conn, filteredChannel{newChan}, ctx)
+}
+
+type filteredChannel struct{ gossh.NewChannel }
+
+func (c filteredChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
+	ch, reqs, err := c.NewChannel.Accept()
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make(chan *gossh.Request)
+	go func() {
+		defer close(out)
+		for req := range reqs {
+			if refuseRequest(req) {
+				if req.WantReply {
+					req.Reply(false, nil)
+				}
+				continue
+			}
+			out <- req
+		}
+	}()
+	return ch, out, nil
+}
+
+func refuseRequest(req *gossh.Request) bool {
+	switch req.Type {
+	case "auth-agent-req@openssh.com", "auth-agent-req", "x11-req":
+		return true
+	case "env":
+		var kv struct{ Key, Value string }
+		if gossh.Unmarshal(req.Payload, &kv) != nil {
+			return true
+		}
+		return !allowedEnv[kv.Key]
+	}
+	return strings.HasPrefix(req.Type, "tcpip") || strings.HasPrefix(req.Type, "streamlocal")
+}

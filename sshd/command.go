@@ -1,0 +1,150 @@
+package sshd
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Command is one parsed file command, as the exec commands and the sshelf
+// subsystem both take it.
+type Command struct {
+	Name     string // ls, put, get, ...
+	File     string // the file name argument, if the command takes one
+	Long     bool   // ls -l
+	JSON     bool   // --json
+	Hidden   bool   // put --hidden
+	Password string // --password
+	HasPass  bool   // --password was given (it wins over SSHELF_FILE_PASSWORD)
+	OldPass  string // protect --old-password
+	SHA256   string // put --sha256
+}
+
+// UsageError is a command line that does not parse: exit status 2.
+type UsageError struct {
+	Command string
+	Msg     string
+}
+
+func (e *UsageError) Error() string {
+	if e.Command == "" {
+		return e.Msg
+	}
+	return e.Command + ": " + e.Msg
+}
+
+type commandSpec struct {
+	takesFile bool
+	flags     map[string]bool // flag -> takes a value
+	required  []string        // flags that must be present
+	usage     string
+}
+
+var commandSpecs = map[string]commandSpec{
+	"ls":        {flags: map[string]bool{"-l": false, "--json": false}, usage: "ls [-l] [--json]"},
+	"put":       {takesFile: true, flags: map[string]bool{"--hidden": false, "--password": true, "--sha256": true}, usage: "put NAME [--hidden] [--password PW] [--sha256 HEX]"},
+	"get":       {takesFile: true, flags: map[string]bool{"--password": true}, usage: "get NAME [--password PW]"},
+	"info":      {takesFile: true, flags: map[string]bool{"--json": false}, usage: "info NAME [--json]"},
+	"sum":       {takesFile: true, usage: "sum NAME"},
+	"rm":        {takesFile: true, usage: "rm NAME"},
+	"hide":      {takesFile: true, usage: "hide NAME"},
+	"unhide":    {takesFile: true, usage: "unhide NAME"},
+	"protect":   {takesFile: true, flags: map[string]bool{"--password": true, "--old-password": true}, required: []string{"--password"}, usage: "protect NAME --password NEW [--old-password OLD]"},
+	"unprotect": {takesFile: true, flags: map[string]bool{"--password": true}, usage: "unprotect NAME --password CURRENT"},
+	"passwd":    {usage: "passwd   (old and new password, one line each on stdin)"},
+	"whoami":    {usage: "whoami"},
+	"help":      {usage: "help"},
+}
+
+// ParseCommand parses argv (already split by shell quoting rules).
+func ParseCommand(argv []string) (Command, error) {
+	if len(argv) == 0 {
+		return Command{}, &UsageError{Msg: "no command"}
+	}
+	name := argv[0]
+	spec, ok := commandSpecs[name]
+	if !ok {
+		return Command{}, &UsageError{Msg: "unknown command; try help"}
+	}
+	c := Command{Name: name}
+	usage := func(format string, args ...any) error {
+		return &UsageError{Command: name, Msg: fmt.Sprintf(format, args...) + "; usage: " + spec.usage}
+	}
+	seen := map[string]bool{}
+	var positional []string
+	args := argv[1:]
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			positional = append(positional, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			positional = append(positional, a)
+			continue
+		}
+		flag, value, hasValue := strings.Cut(a, "=")
+		takesValue, known := spec.flags[flag]
+		if !known {
+			return Command{}, usage("unknown option %s", flag)
+		}
+		if takesValue && !hasValue {
+			if i+1 >= len(args) {
+				return Command{}, usage("%s needs a value", flag)
+			}
+			i++
+			value = args[i]
+		} else if !takesValue && hasValue {
+			return Command{}, usage("%s takes no value", flag)
+		}
+		seen[flag] = true
+		switch flag {
+		case "-l":
+			c.Long = true
+		case "--json":
+			c.JSON = true
+		case "--hidden":
+			c.Hidden = true
+		case "--password":
+			c.Password, c.HasPass = value, true
+		case "--old-password":
+			c.OldPass = value
+		case "--sha256":
+			c.SHA256 = value
+		}
+	}
+	switch {
+	case spec.takesFile && len(positional) == 0:
+		return Command{}, usage("missing file name")
+	case spec.takesFile && len(positional) > 1:
+		return Command{}, usage("one file name only (quote names with spaces)")
+	case !spec.takesFile && len(positional) > 0:
+		return Command{}, usage("unexpected argument %q", positional[0])
+	}
+	if spec.takesFile {
+		c.File = positional[0]
+	}
+	for _, f := range spec.required {
+		if !seen[f] {
+			return Command{}, usage("missing %s", f)
+		}
+	}
+	return c, nil
+}
+
+// HelpText is what `help` prints, and a session with no command and no
+// terminal.
+func HelpText() string {
+	var b strings.Builder
+	b.WriteString("sshelf: share files over SSH.\n\nCommands (ssh -p PORT USER@HOST COMMAND ...):\n")
+	for _, n := range []string{"ls", "put", "get", "info", "sum", "rm", "hide", "unhide", "protect", "unprotect", "passwd", "whoami", "help"} {
+		fmt.Fprintf(&b, "  %s\n", commandSpecs[n].usage)
+	}
+	b.WriteString(`
+The download password can also come from SSHELF_FILE_PASSWORD
+(ssh -o SetEnv=SSHELF_FILE_PASSWORD=...); --password wins over it.
+Also: ssh -s ... sshelf (file-command subsystem), sftp, scp,
+and ssh -t with no command for the terminal UI.
+Exit status: 0 done, 1 refused or failed, 2 usage error.
+`)
+	return b.String()
+}

@@ -1,0 +1,270 @@
+package sshd
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sshelf/sshelf/auth"
+	"github.com/sshelf/sshelf/files"
+)
+
+// call is what one command runs with: who, and how its bytes move.
+type call struct {
+	user, addr  string
+	transport   string    // "exec" or "sshelf", for the log
+	envPassword string    // SSHELF_FILE_PASSWORD of the session
+	in          io.Reader // put content; passwd lines
+	out         io.Writer // what the command prints
+	// size is the content length the client declared, or -1.
+	size int64
+	// confirm, if set, is called after the content ended: it fails if the
+	// client did not really finish (its connection dropped).
+	confirm func() error
+}
+
+// result is what a command did, for the log and for framing.
+type result struct {
+	bytes  int64
+	sha256 string
+}
+
+// bufPool holds copy buffers, reused across transfers.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+func copyBuffered(dst io.Writer, src io.Reader) (int64, error) {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	return io.CopyBuffer(dst, src, *bp)
+}
+
+// run executes a parsed command against the files service.
+func (s *Server) run(ctx context.Context, c Command, cl *call) (result, error) {
+	fs := s.cfg.Files
+	password := cl.envPassword
+	if c.HasPass {
+		password = c.Password
+	}
+	switch c.Name {
+	case "help":
+		_, err := io.WriteString(cl.out, HelpText())
+		return result{}, err
+	case "whoami":
+		_, err := fmt.Fprintln(cl.out, cl.user)
+		return result{}, err
+	case "ls":
+		return result{}, s.list(ctx, c, cl)
+	case "info", "sum":
+		f, err := fs.Info(ctx, cl.user, c.File)
+		if err != nil {
+			return result{}, err
+		}
+		switch {
+		case c.Name == "sum":
+			_, err = fmt.Fprintf(cl.out, "%s  %s\n", f.SHA256, f.Name)
+		case c.JSON:
+			err = json.NewEncoder(cl.out).Encode(jsonFile(f))
+		default:
+			_, err = io.WriteString(cl.out, infoText(f))
+		}
+		return result{sha256: f.SHA256}, err
+	case "get":
+		d, err := fs.Open(ctx, cl.user, c.File, password)
+		if err != nil {
+			return result{}, err
+		}
+		defer d.Close()
+		n, err := copyBuffered(cl.out, d)
+		return result{bytes: n, sha256: d.SHA256}, err
+	case "put":
+		return s.put(ctx, c, cl, password)
+	case "rm":
+		return result{}, fs.Remove(ctx, cl.user, c.File)
+	case "hide", "unhide":
+		return result{}, fs.SetHidden(ctx, cl.user, c.File, c.Name == "hide")
+	case "protect":
+		return result{}, fs.Protect(ctx, cl.user, c.File, c.Password, c.OldPass)
+	case "unprotect":
+		return result{}, fs.Unprotect(ctx, cl.user, c.File, password)
+	case "passwd":
+		return result{}, s.passwd(ctx, cl)
+	}
+	return result{}, &UsageError{Msg: fmt.Sprintf("unknown command %q", c.Name)}
+}
+
+func (s *Server) put(ctx context.Context, c Command, cl *call, password string) (result, error) {
+	// Only --password protects an upload: SSHELF_FILE_PASSWORD is for
+	// downloads here (SFTP uses it for both, having no flags).
+	if !c.HasPass {
+		password = ""
+	}
+	if c.HasPass && password == "" {
+		return result{}, files.ErrEmptyPassword
+	}
+	up, err := s.cfg.Files.Create(ctx, cl.user, files.PutOptions{
+		Name: c.File, Hidden: c.Hidden, Password: password, SHA256: c.SHA256, Size: cl.size,
+	})
+	if err != nil {
+		return result{}, err
+	}
+	n, err := copyBuffered(up, cl.in)
+	if err == nil && cl.confirm != nil {
+		err = cl.confirm()
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		up.Abort()
+		if !files.IsUserError(err) {
+			err = fmt.Errorf("%w: %v", files.ErrIncomplete, err)
+		}
+		return result{bytes: n}, err
+	}
+	f, err := up.Commit(ctx)
+	if err != nil {
+		return result{bytes: n}, err
+	}
+	_, err = fmt.Fprintf(cl.out, "%s  %s\n", f.SHA256, f.Name)
+	return result{bytes: n, sha256: f.SHA256}, err
+}
+
+func (s *Server) list(ctx context.Context, c Command, cl *call) error {
+	w := bufio.NewWriterSize(cl.out, 64<<10)
+	after := ""
+	first := true
+	if c.JSON {
+		w.WriteString("[")
+	}
+	for {
+		page, err := s.cfg.Files.List(ctx, cl.user, after, 1000)
+		if err != nil {
+			return err
+		}
+		for _, f := range page {
+			switch {
+			case c.JSON:
+				if !first {
+					w.WriteString(",")
+				}
+				b, _ := json.Marshal(jsonFile(f))
+				w.Write(b)
+			case c.Long:
+				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", f.Name, f.Size, f.Owner, yesNo(f.Protected), f.Uploaded.Format(time.RFC3339))
+			default:
+				w.WriteString(f.Name)
+				w.WriteByte('\n')
+			}
+			first = false
+		}
+		if len(page) < 1000 {
+			break
+		}
+		after = page[len(page)-1].Name
+		// Flush each page so a long listing starts at once.
+		if err := w.Flush(); err != nil {
+			return err
+		}
+	}
+	if c.JSON {
+		w.WriteString("]\n")
+	}
+	return w.Flush()
+}
+
+func (s *Server) passwd(ctx context.Context, cl *call) error {
+	r := bufio.NewReaderSize(io.LimitReader(cl.in, 8<<10), 8<<10)
+	var lines [2]string
+	for i := range lines {
+		line, err := r.ReadString('\n')
+		if err != nil && (err != io.EOF || line == "") {
+			return &UsageError{Command: "passwd", Msg: "expected the old and the new password, one line each on stdin"}
+		}
+		lines[i] = strings.TrimRight(line, "\r\n")
+	}
+	return s.cfg.Accounts.ChangePassword(ctx, cl.user, lines[0], lines[1], cl.addr)
+}
+
+type fileJSON struct {
+	Name       string `json:"name"`
+	Size       int64  `json:"size"`
+	Owner      string `json:"owner"`
+	Visibility string `json:"visibility"`
+	Protected  bool   `json:"protected"`
+	SHA256     string `json:"sha256"`
+	Uploaded   string `json:"uploaded"`
+}
+
+func jsonFile(f files.File) fileJSON {
+	return fileJSON{f.Name, f.Size, f.Owner, f.Visibility(), f.Protected, f.SHA256, f.Uploaded.UTC().Format(time.RFC3339)}
+}
+
+func infoText(f files.File) string {
+	return fmt.Sprintf("name: %s\nsize: %d\nowner: %s\nvisibility: %s\nprotected: %s\nsha256: %s\nuploaded: %s\n",
+		f.Name, f.Size, f.Owner, f.Visibility(), yesNo(f.Protected), f.SHA256, f.Uploaded.UTC().Format(time.RFC3339))
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// exitCode maps an error to the contract's exit status.
+func exitCode(err error) int {
+	var ue *UsageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		return 2
+	}
+	return 1
+}
+
+// reason is the user-facing text of err: never a path or a password.
+func reason(err error) string {
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		return ue.Msg
+	}
+	for _, e := range []error{auth.ErrDenied, auth.ErrLocked, auth.ErrEmptyPass} {
+		if errors.Is(err, e) {
+			if e == auth.ErrDenied {
+				return "wrong password"
+			}
+			return e.Error()
+		}
+	}
+	return files.Reason(err)
+}
+
+// errorLine formats an error as the contract's one line:
+// "sshelf: COMMAND: NAME: reason".
+func errorLine(c Command, err error) string {
+	parts := []string{"sshelf"}
+	if c.Name != "" {
+		parts = append(parts, c.Name)
+	}
+	if c.File != "" {
+		parts = append(parts, sanitize(c.File))
+	}
+	parts = append(parts, reason(err))
+	return strings.Join(parts, ": ")
+}
+
+// sanitize keeps an error line one line even for a name with control bytes.
+func sanitize(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) < 0 {
+		return s
+	}
+	q := fmt.Sprintf("%q", s)
+	return q[1 : len(q)-1]
+}
