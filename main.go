@@ -167,7 +167,12 @@ func serve(args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer a.Close()
-	if err := a.Serve(ctx, tui.Handler(a.Files)); err != nil {
+	ln, err := a.Listen()
+	if err != nil {
+		log.Error("start", "err", err)
+		return 1
+	}
+	if err := a.Serve(ctx, ln, tui.Handler(a.Files)); err != nil {
 		log.Error("serve", "err", err)
 		return 1
 	}

@@ -98,11 +98,21 @@ func (a *App) DeleteUser(ctx context.Context, name string) (int, error) {
 	return a.Files.RemoveOwnedBy(ctx, name)
 }
 
-// Serve runs the SSH server until ctx is cancelled, then shuts down
+// Listen opens the listening socket of Options.Listen.
+func (a *App) Listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", a.opt.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	return ln, nil
+}
+
+// Serve runs the SSH server on ln until ctx is cancelled, then shuts down
 // gracefully: no new connections, transfers in flight get ShutdownGrace to
 // finish, the rest are aborted.
-func (a *App) Serve(ctx context.Context, tui sshd.TUIFunc) error {
+func (a *App) Serve(ctx context.Context, ln net.Listener, tui sshd.TUIFunc) error {
 	log := a.opt.Logger
+	defer ln.Close()
 	keys, err := hostkeys.LoadOrCreate(filepath.Join(a.opt.Data, "hostkeys"))
 	if err != nil {
 		return err
@@ -116,10 +126,6 @@ func (a *App) Serve(ctx context.Context, tui sshd.TUIFunc) error {
 		MaxSessions: a.opt.MaxSessions, MaxSessionsPerUser: a.opt.MaxSessionsPerUser,
 		TUI: tui,
 	})
-	ln, err := net.Listen("tcp", a.opt.Listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	for _, k := range keys {
 		log.Info("host key", "type", k.PublicKey().Type(), "fingerprint", hostkeys.Fingerprint(k))
 	}

@@ -1,0 +1,119 @@
+// Package testserver starts a real sshelf server in-process on a loopback
+// port with a temporary data directory, for tests of the Go client and the
+// subsystems.
+package testserver
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/sshelf/sshelf/app"
+	"github.com/sshelf/sshelf/internal/throttle"
+)
+
+// Server is a running test server.
+type Server struct {
+	Addr    string
+	Data    string
+	App     *app.App
+	HostKey gossh.PublicKey // the Ed25519 host key, for known_hosts checks
+	Log     *syncBuffer     // everything the server logged (JSON lines)
+}
+
+// Options returns the defaults a test server starts with; change them in
+// the modify function given to Start.
+func Options(data string) app.Options {
+	return app.Options{
+		Listen:     "127.0.0.1:0",
+		Data:       data,
+		SignupOpen: true,
+		Login: throttle.Policy{MaxFailures: 10, Window: 10 * time.Minute, Lockout: 10 * time.Minute,
+			BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond},
+		FilePassword:  throttle.Policy{MaxFailures: 10, Window: 10 * time.Minute, Lockout: 10 * time.Minute},
+		IdleTimeout:   time.Minute,
+		AuthTimeout:   30 * time.Second,
+		ShutdownGrace: 5 * time.Second,
+	}
+}
+
+// Start starts a server; modify, if not nil, adjusts its options. The
+// server stops when the test ends.
+func Start(t testing.TB, modify func(*app.Options)) *Server {
+	t.Helper()
+	data := t.TempDir()
+	opt := Options(data)
+	if modify != nil {
+		modify(&opt)
+	}
+	logs := &syncBuffer{}
+	opt.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.Open(ctx, opt)
+	if err != nil {
+		t.Fatalf("open app: %v", err)
+	}
+	ln, err := a.Listen()
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, ln, nil) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Errorf("server did not stop")
+		}
+		a.Close()
+	})
+	s := &Server{Addr: ln.Addr().String(), Data: data, App: a, Log: logs}
+	// Serve creates the host keys; wait for them (bounded).
+	pub := filepath.Join(data, "hostkeys", "ssh_host_ed25519_key.pub")
+	for i := 0; i < 200; i++ {
+		if b, err := os.ReadFile(pub); err == nil {
+			if k, _, _, _, err := gossh.ParseAuthorizedKey(b); err == nil {
+				s.HostKey = k
+				break
+			}
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	if s.HostKey == nil {
+		t.Fatalf("host key not created")
+	}
+	// Wait until the server accepts connections.
+	for i := 0; i < 200; i++ {
+		c, err := net.Dial("tcp", s.Addr)
+		if err == nil {
+			c.Close()
+			return s
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("server at %s does not accept", s.Addr)
+	return nil
+}
+
+// Dial opens an SSH connection as user with password, checking the host key.
+func (s *Server) Dial(t testing.TB, user, password string) *gossh.Client {
+	t.Helper()
+	c, err := gossh.Dial("tcp", s.Addr, &gossh.ClientConfig{
+		User:            user,
+		Auth:            []gossh.AuthMethod{gossh.Password(password)},
+		HostKeyCallback: gossh.FixedHostKey(s.HostKey),
+		Timeout:         10 * time.Second,
+	})
+	if err != nil {
+		t.Fatalf("dial %s as %s: %v", s.Addr, user, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
