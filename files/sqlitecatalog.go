@@ -5,12 +5,18 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
 // SQLiteCatalog is the embedded catalog: one table, one row per file.
 type SQLiteCatalog struct {
 	db *sql.DB
+	// writeMu queues this process's write transactions. SQLite allows one
+	// writer at a time anyway; waiting here is FIFO-fair, where SQLite's
+	// busy handler polls and can starve a writer under load. Other
+	// processes (`sshelf user ...`) still meet busy_timeout.
+	writeMu sync.Mutex
 }
 
 const catalogSchema = `
@@ -89,6 +95,8 @@ func (c *SQLiteCatalog) ListPublic(ctx context.Context, after string, limit int)
 
 // tx runs fn in a write transaction (BEGIN IMMEDIATE, see sqlitedb).
 func (c *SQLiteCatalog) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	tx, err := c.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -106,5 +106,9 @@ func (s *Server) audit(ctx context.Context, cl *call, c Command, res result, err
 	if res.sha256 != "" {
 		attrs = append(attrs, "sha256", res.sha256)
 	}
+	if err != nil && outcome == "internal error" {
+		// The detail is for the operator; the user saw only "internal error".
+		attrs = append(attrs, "err", err.Error())
+	}
 	s.log.InfoContext(ctx, "op", attrs...)
 }

@@ -1,0 +1,195 @@
+package loadtest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	mrand "math/rand/v2"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/sshelf/sshelf/internal/testserver"
+)
+
+const (
+	accounts          = 20
+	sessionsPerClient = 10 // 20 x 10 = 200 concurrent sessions
+	opsPerSession     = 4
+)
+
+// TestStress runs 200 concurrent sessions of mixed put/get/ls/info/rm over
+// 20 accounts and checks every download's hash; then that two racing
+// uploads to one name leave one whole file; then that nothing leaked.
+func TestStress(t *testing.T) {
+	if testing.Short() {
+		t.Skip("stress test skipped in -short mode")
+	}
+	goroutinesBefore := runtime.NumGoroutine()
+	fdsBefore := openFDs(t)
+	// The server lives in a subtest, so that it has stopped, and its
+	// database is closed, when the leak check runs.
+	t.Run("load", stress)
+	assertNoLeaks(t, goroutinesBefore, fdsBefore)
+}
+
+func stress(t *testing.T) {
+	srv := testserver.Start(t, nil)
+	clients := make([]*gossh.Client, accounts)
+	for i := range clients {
+		clients[i] = dial(t, srv, fmt.Sprintf("user%02d", i), "pw")
+	}
+
+	var errs, mismatches, ops atomic.Int64
+	var errMu sync.Mutex
+	var firstErrs []string
+	fail := func(format string, args ...any) {
+		errs.Add(1)
+		errMu.Lock()
+		defer errMu.Unlock()
+		if len(firstErrs) < 10 {
+			firstErrs = append(firstErrs, fmt.Sprintf(format, args...))
+		}
+	}
+
+	var wg sync.WaitGroup
+	for a, c := range clients {
+		for w := 0; w < sessionsPerClient; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < opsPerSession; i++ {
+					name := fmt.Sprintf("u%02d-w%d-%d", a, w, i)
+					content := make([]byte, 1+mrand.IntN(128<<10))
+					rand.Read(content)
+					sum := sha256.Sum256(content)
+					want := hex.EncodeToString(sum[:])
+
+					r, err := runExec(c, bytes.NewReader(content), "put "+quote(name))
+					ops.Add(1)
+					if err != nil || r.code != 0 || !strings.HasPrefix(string(r.stdout), want) {
+						fail("put %s: err=%v code=%d stderr=%s", name, err, r.code, r.stderr)
+						continue
+					}
+					// Any account may read it back.
+					reader := clients[(a+1+w)%accounts]
+					r, err = runExec(reader, nil, "get "+quote(name))
+					ops.Add(1)
+					if err != nil || r.code != 0 {
+						fail("get %s: err=%v code=%d stderr=%s", name, err, r.code, r.stderr)
+						continue
+					}
+					if got := sha256.Sum256(r.stdout); hex.EncodeToString(got[:]) != want {
+						mismatches.Add(1)
+					}
+					r, err = runExec(reader, nil, "info --json "+quote(name))
+					ops.Add(1)
+					if err != nil || r.code != 0 || !bytes.Contains(r.stdout, []byte(want)) {
+						fail("info %s: err=%v code=%d", name, err, r.code)
+					}
+					if i%2 == 0 {
+						r, err = runExec(c, nil, "ls")
+						ops.Add(1)
+						if err != nil || r.code != 0 {
+							fail("ls: err=%v code=%d", err, r.code)
+						}
+					} else {
+						r, err = runExec(c, nil, "rm "+quote(name))
+						ops.Add(1)
+						if err != nil || r.code != 0 {
+							fail("rm %s: err=%v code=%d stderr=%s", name, err, r.code, r.stderr)
+						}
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	t.Logf("stress: %d sessions, %d operations, %d errors, %d hash mismatches",
+		accounts*sessionsPerClient, ops.Load(), errs.Load(), mismatches.Load())
+	if errs.Load() != 0 || mismatches.Load() != 0 {
+		t.Fatalf("errors: %d, mismatches: %d; first errors:\n%s", errs.Load(), mismatches.Load(), strings.Join(firstErrs, "\n"))
+	}
+
+	racingUploads(t, clients[0])
+
+	for _, c := range clients {
+		c.Close()
+	}
+}
+
+// racingUploads puts two different contents to one name at once, many
+// times: the file must always be one of them, whole.
+func racingUploads(t *testing.T, c *gossh.Client) {
+	t.Helper()
+	for round := 0; round < 5; round++ {
+		a := bytes.Repeat([]byte("A"), 512<<10+round)
+		b := bytes.Repeat([]byte("B"), 384<<10+round)
+		var wg sync.WaitGroup
+		for _, content := range [][]byte{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if r, err := runExec(c, bytes.NewReader(content), "put race"); err != nil || r.code != 0 {
+					t.Errorf("racing put: err=%v code=%d stderr=%s", err, r.code, r.stderr)
+				}
+			}()
+		}
+		wg.Wait()
+		r, err := runExec(c, nil, "get race")
+		if err != nil || r.code != 0 {
+			t.Fatalf("get race: err=%v code=%d stderr=%s", err, r.code, r.stderr)
+		}
+		if !bytes.Equal(r.stdout, a) && !bytes.Equal(r.stdout, b) {
+			t.Fatalf("round %d: racing uploads left a mix of %d bytes", round, len(r.stdout))
+		}
+	}
+}
+
+func dial(t *testing.T, srv *testserver.Server, user, pw string) *gossh.Client {
+	t.Helper()
+	c, err := gossh.Dial("tcp", srv.Addr, srv.ClientConfig(user, gossh.Password(pw)))
+	if err != nil {
+		t.Fatalf("dial as %s: %v", user, err)
+	}
+	return c
+}
+
+func openFDs(t *testing.T) int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot count file descriptors: %v", err)
+	}
+	return len(entries)
+}
+
+// assertNoLeaks waits (bounded) for the goroutine and descriptor counts to
+// come back to where they were before the server started, give or take the
+// runtime's own few.
+func assertNoLeaks(t *testing.T, goroutines, fds int) {
+	t.Helper()
+	var g, f int
+	for i := 0; i < 100; i++ {
+		g, f = runtime.NumGoroutine(), openFDs(t)
+		if g <= goroutines+5 && f <= fds+5 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("after: goroutines %d (before %d), open fds %d (before %d)", g, goroutines, f, fds)
+	if g > goroutines+5 {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("goroutine leak: %d before, %d after\n%s", goroutines, g, buf[:runtime.Stack(buf, true)])
+	}
+	if f > fds+5 {
+		t.Fatalf("file descriptor leak: %d before, %d after", fds, f)
+	}
+}
