@@ -1,0 +1,112 @@
+package sshd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gliderlabs/ssh"
+	"github.com/pkg/sftp"
+)
+
+// handleSFTP serves the SFTP subsystem with pkg/sftp's request server. The
+// handlers (sftp_*.go) only translate requests into files.Service calls;
+// every rule is checked there.
+func (s *Server) handleSFTP(sess ssh.Session) {
+	release, err := s.sessions.acquire(sess.User())
+	if err != nil {
+		fmt.Fprintf(sess.Stderr(), "sshelf: %v\n", err)
+		sess.Exit(1)
+		return
+	}
+	defer release()
+	// A terminal would rewrite newlines in the binary SFTP stream.
+	if _, _, isPty := sess.Pty(); isPty {
+		fmt.Fprintln(sess.Stderr(), "sshelf: sftp: no terminal allowed on an SFTP session")
+		sess.Exit(1)
+		return
+	}
+	fs := s.newSFTPSession(sess)
+	rs := sftp.NewRequestServer(sess, sftp.Handlers{FileGet: fs, FilePut: fs, FileCmd: fs, FileList: fs})
+	err = rs.Serve()
+	// Uploads still open were told of the error by pkg/sftp (TransferError)
+	// and aborted when it closed them. The exit status goes out before the
+	// channel closes, or ssh reports -1 and scp fails.
+	code := 0
+	if err != nil && !errors.Is(err, io.EOF) {
+		s.log.Debug("sftp session ended", "user", fs.user, "addr", fs.addr, "err", err)
+		code = 1
+	}
+	sess.Exit(code)
+	rs.Close()
+}
+
+// sftpSession is one SFTP session: who, the session's environment, and the
+// uploads it has open (SFTP names them by path in fsetstat and fstat).
+type sftpSession struct {
+	srv      *Server
+	ctx      context.Context
+	user     string
+	addr     string
+	password string // SSHELF_FILE_PASSWORD: unlocks downloads, protects uploads
+	hidden   bool   // SSHELF_HIDDEN: uploads are stored hidden
+
+	mu      sync.Mutex
+	uploads map[string]*sftpUpload // open uploads by name
+	owners  map[uint32]string      // uids shown in listings, for ls -l
+}
+
+func (s *Server) newSFTPSession(sess ssh.Session) *sftpSession {
+	password, _ := sessionEnv(sess, "SSHELF_FILE_PASSWORD")
+	hidden, _ := sessionEnv(sess, "SSHELF_HIDDEN")
+	return &sftpSession{
+		srv:      s,
+		ctx:      sess.Context(),
+		user:     sess.User(),
+		addr:     sess.RemoteAddr().String(),
+		password: password,
+		hidden:   envTrue(hidden),
+		uploads:  make(map[string]*sftpUpload),
+		owners:   make(map[uint32]string),
+	}
+}
+
+// envTrue reads a yes/no environment variable: 1, true or yes is true.
+func envTrue(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "true", "yes":
+		return true
+	}
+	return false
+}
+
+// audit logs one SFTP operation like the exec commands do.
+func (fs *sftpSession) audit(op, name string, res result, err error, start time.Time) {
+	cl := &call{user: fs.user, addr: fs.addr, transport: "sftp"}
+	fs.srv.audit(fs.ctx, cl, Command{Name: op, File: name}, res, err, start)
+}
+
+// openUpload returns the upload this session has open under name, if any.
+func (fs *sftpSession) openUpload(name string) *sftpUpload {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.uploads[name]
+}
+
+func (fs *sftpSession) addUpload(u *sftpUpload) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.uploads[u.up.Name()] = u
+}
+
+func (fs *sftpSession) dropUpload(u *sftpUpload) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.uploads[u.up.Name()] == u {
+		delete(fs.uploads, u.up.Name())
+	}
+}

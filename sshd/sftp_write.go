@@ -1,0 +1,147 @@
+package sshd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/pkg/sftp"
+
+	"github.com/sshelf/sshelf/files"
+)
+
+// errGaps is a close of an upload whose bytes were not all written, as a
+// resumed upload's would be: sshelf cannot append to a stored file.
+var errGaps = fmt.Errorf("%w: parts of the file were never written (resuming an upload is not supported; upload it whole)", files.ErrIncomplete)
+
+// Filewrite starts an upload. It is stored public and unprotected unless
+// the session's SSHELF_HIDDEN and SSHELF_FILE_PASSWORD say otherwise; the
+// mode the client sends with the open is ignored (OpenSSH sends the local
+// file's, which says nothing about who should see the upload).
+func (fs *sftpSession) Filewrite(r *sftp.Request) (io.WriterAt, error) {
+	return fs.create(r)
+}
+
+// OpenFile serves an open for reading and writing: an upload whose bytes
+// the client may read back.
+func (fs *sftpSession) OpenFile(r *sftp.Request) (sftp.WriterAtReaderAt, error) {
+	return fs.create(r)
+}
+
+func (fs *sftpSession) create(r *sftp.Request) (*sftpUpload, error) {
+	start := time.Now()
+	name, err := parseSFTPName(r.Filepath)
+	if err != nil {
+		return nil, sftpError(err)
+	}
+	up, err := fs.srv.cfg.Files.Create(fs.ctx, fs.user, files.PutOptions{
+		Name: name, Hidden: fs.hidden, Password: fs.password, Size: -1,
+	})
+	if err != nil {
+		fs.audit("put", name, result{}, err, start)
+		return nil, sftpError(err)
+	}
+	u := &sftpUpload{fs: fs, up: up, start: start}
+	fs.addUpload(u)
+	return u, nil
+}
+
+// sftpUpload is an open upload handle. Its content becomes the file only
+// on a clean close (rule 6); pkg/sftp also closes the handles of a session
+// that broke off, after telling them so through TransferError.
+type sftpUpload struct {
+	fs    *sftpSession
+	up    *files.Upload
+	start time.Time
+
+	mu      sync.Mutex
+	written byteRanges
+	failed  error // a write failed or the session broke: never commit
+	closed  bool
+}
+
+func (u *sftpUpload) WriteAt(p []byte, off int64) (int, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.failed != nil {
+		return 0, sftpError(u.failed)
+	}
+	n, err := u.up.WriteAt(p, off)
+	if err == nil {
+		err = u.written.add(off, off+int64(n))
+	}
+	if err != nil {
+		u.failed = err
+		return n, sftpError(err)
+	}
+	return n, nil
+}
+
+func (u *sftpUpload) ReadAt(p []byte, off int64) (int, error) {
+	n, err := u.up.ReadAt(p, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return n, sftpError(err)
+	}
+	return n, err
+}
+
+// truncate sets the length, as scp and lftp do on the open handle. Bytes
+// added by growing the file are zeros the client asked for.
+func (u *sftpUpload) truncate(size int64) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.failed != nil {
+		return u.failed
+	}
+	cur := u.up.Size()
+	if err := u.up.Truncate(size); err != nil {
+		return err
+	}
+	if size < cur {
+		u.written.cut(size)
+	} else if err := u.written.add(cur, size); err != nil {
+		u.failed = err
+		return err
+	}
+	return nil
+}
+
+// TransferError is pkg/sftp's notice that the session ended with this
+// handle open: the upload is incomplete, whatever Close then says.
+func (u *sftpUpload) TransferError(err error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.failed == nil {
+		u.failed = fmt.Errorf("%w: %v", files.ErrIncomplete, err)
+	}
+}
+
+// Close commits the upload if every byte arrived and nothing failed, and
+// aborts it otherwise.
+func (u *sftpUpload) Close() error {
+	u.fs.dropUpload(u)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.closed {
+		return nil
+	}
+	u.closed = true
+	size := u.up.Size()
+	err := u.failed
+	if err == nil && !u.written.covers(size) {
+		err = errGaps
+	}
+	if err != nil {
+		u.up.Abort()
+		if !files.IsUserError(err) {
+			err = fmt.Errorf("%w: %v", files.ErrIncomplete, err)
+		}
+		u.fs.audit("put", u.up.Name(), result{bytes: size}, err, u.start)
+		return sftpError(err)
+	}
+	f, err := u.up.Commit(u.fs.ctx)
+	u.fs.audit("put", u.up.Name(), result{bytes: size, sha256: f.SHA256}, err, u.start)
+	return sftpError(err)
+}
