@@ -1,0 +1,202 @@
+package loadtest
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/sshelf/sshelf/app"
+	"github.com/sshelf/sshelf/internal/testserver"
+)
+
+// dialFrom logs in as user from a chosen loopback source address. Each
+// login is one password attempt.
+func dialFrom(srv *testserver.Server, src, user, pw string) (*gossh.Client, error) {
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 30 * time.Second}
+	conn, err := d.Dial("tcp", srv.Addr)
+	if err != nil {
+		return nil, err
+	}
+	cfg := srv.ClientConfig(user, gossh.Password(pw))
+	c, chans, reqs, err := gossh.NewClientConn(conn, srv.Addr, cfg)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return gossh.NewClient(c, chans, reqs), nil
+}
+
+func canLogin(srv *testserver.Server, src, user, pw string) bool {
+	c, err := dialFrom(srv, src, user, pw)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+func bruteForceServer(t *testing.T) *testserver.Server {
+	return testserver.Start(t, func(o *app.Options) {
+		o.SignupOpen = false
+		o.Login.MaxFailures = 10
+		o.Login.Lockout = 2 * time.Second
+	})
+}
+
+// TestBruteForceOneAccountOneAddress: 50 wrong passwords for one account
+// from one address. After 10 the address and the account are locked: even
+// the right password is refused, from that address and for that account
+// from another; once the lock expires the right password works again.
+func TestBruteForceOneAccountOneAddress(t *testing.T) {
+	srv := bruteForceServer(t)
+	if err := srv.App.Accounts.Add(t.Context(), "alice", "right"); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.App.Accounts.Add(t.Context(), "bob", "bobpw"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 50; i++ {
+		if canLogin(srv, "127.0.0.2", "alice", fmt.Sprintf("wrong%d", i)) {
+			t.Fatalf("wrong password %d accepted", i)
+		}
+	}
+	if canLogin(srv, "127.0.0.2", "alice", "right") {
+		t.Fatal("right password accepted from a locked address")
+	}
+	if canLogin(srv, "127.0.0.3", "alice", "right") {
+		t.Fatal("right password accepted for a locked account from another address")
+	}
+	if canLogin(srv, "127.0.0.2", "bob", "bobpw") {
+		t.Fatal("another account accepted from a locked address")
+	}
+	if !canLogin(srv, "127.0.0.4", "bob", "bobpw") {
+		t.Fatal("an unrelated account from an unrelated address is refused")
+	}
+	if !waitLogin(srv, "127.0.0.2", "alice", "right") {
+		t.Fatal("right password still refused after the lockout")
+	}
+	if n := strings.Count(srv.Log.String(), "too many failed logins"); n == 0 {
+		t.Error("lockouts are not logged")
+	}
+}
+
+// TestBruteForceManyAccounts: one address guessing across several accounts
+// is locked after 10 failures in all, whatever the accounts.
+func TestBruteForceManyAccounts(t *testing.T) {
+	srv := bruteForceServer(t)
+	for i := 0; i < 5; i++ {
+		if err := srv.App.Accounts.Add(t.Context(), fmt.Sprintf("user%d", i), "right"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 50; i++ {
+		if canLogin(srv, "127.0.0.5", fmt.Sprintf("user%d", i%5), "wrong") {
+			t.Fatalf("wrong password %d accepted", i)
+		}
+	}
+	for i := 0; i < 5; i++ {
+		if canLogin(srv, "127.0.0.5", fmt.Sprintf("user%d", i), "right") {
+			t.Fatalf("user%d: right password accepted from a locked address", i)
+		}
+	}
+	// Unknown accounts count the same and answer the same.
+	if canLogin(srv, "127.0.0.6", "nosuchuser", "x") {
+		t.Fatal("unknown user accepted")
+	}
+	if !waitLogin(srv, "127.0.0.5", "user0", "right") {
+		t.Fatal("right password still refused after the lockout")
+	}
+}
+
+// waitLogin tries the right password until the lockout expires, bounded.
+func waitLogin(srv *testserver.Server, src, user, pw string) bool {
+	for i := 0; i < 40; i++ {
+		time.Sleep(250 * time.Millisecond)
+		if canLogin(srv, src, user, pw) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestLoginFloodMemory: 500 concurrent logins with wrong passwords. Password
+// hashing is bounded (one per CPU), so memory stays flat; the peak heap is
+// reported and must stay well under what 500 parallel Argon2id hashes
+// (19 MiB each, about 9.5 GiB) would take.
+func TestLoginFloodMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("flood test skipped in -short mode")
+	}
+	srv := testserver.Start(t, func(o *app.Options) {
+		o.SignupOpen = false
+		o.Login.MaxFailures = 0 // measure hashing, not lockouts
+		o.MaxSessions = 0
+	})
+	if err := srv.App.Accounts.Add(t.Context(), "victim", "right"); err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	var accepted, refused atomic.Int64
+	for i := 0; i < 500; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			user := "victim"
+			if i%2 == 1 {
+				user = fmt.Sprintf("ghost%d", i)
+			}
+			c, err := dialFrom(srv, "127.0.0.7", user, "wrong")
+			if err == nil {
+				accepted.Add(1)
+				c.Close()
+				return
+			}
+			var nerr net.Error
+			if errors.As(err, &nerr) && !strings.Contains(err.Error(), "handshake") {
+				t.Errorf("login %d: %v", i, err)
+			}
+			refused.Add(1)
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-sampled
+	mib := float64(peak.Load()) / (1 << 20)
+	t.Logf("500 concurrent bad logins: %d refused, %d accepted; peak heap in use %.1f MiB", refused.Load(), accepted.Load(), mib)
+	if accepted.Load() != 0 {
+		t.Fatalf("%d bad logins accepted", accepted.Load())
+	}
+	if mib > 512 {
+		t.Fatalf("peak heap %.1f MiB during the flood: hashing is not bounded", mib)
+	}
+	if !canLogin(srv, "127.0.0.8", "victim", "right") {
+		t.Fatal("the right password is refused after the flood")
+	}
+}
