@@ -133,7 +133,9 @@ func (u *Upload) writeAt(p []byte, off int64) (int, error) {
 	} else if n > 0 {
 		u.inOrder = false
 	}
-	u.size = max(u.size, off+int64(n))
+	if n > 0 { // a zero-length write past the end does not extend the content
+		u.size = max(u.size, off+int64(n))
+	}
 	return n, err
 }
 

@@ -1,0 +1,198 @@
+package files
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/sshelf/sshelf/internal/passhash"
+	"github.com/sshelf/sshelf/internal/sqlitedb"
+	"github.com/sshelf/sshelf/internal/throttle"
+)
+
+// cheapParams keep Argon2id fast in tests.
+var cheapParams = passhash.Params{Time: 1, Memory: 64, Threads: 1, KeyLen: 32, SaltLen: 16}
+
+type testEnv struct {
+	svc     *Service
+	dir     string // DATA: holds blobs/ and tmp/
+	blobs   *DiskBlobs
+	catalog *SQLiteCatalog
+}
+
+type envOption func(*Config)
+
+func withLimits(l Limits) envOption { return func(c *Config) { c.Limits = l } }
+
+func withPolicy(p throttle.Policy) envOption { return func(c *Config) { c.PasswordPolicy = p } }
+
+func newEnv(t *testing.T, opts ...envOption) *testEnv {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sqlitedb.Open(ctx, filepath.Join(dir, "catalog.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	cat, err := NewSQLiteCatalog(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := NewDiskBlobs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{
+		Catalog: cat,
+		Blobs:   blobs,
+		Hasher:  passhash.New(cheapParams, 4),
+		PasswordPolicy: throttle.Policy{
+			MaxFailures: 3, Window: time.Hour, Lockout: time.Hour,
+		},
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return &testEnv{svc: NewService(cfg), dir: dir, blobs: blobs, catalog: cat}
+}
+
+func sum(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+func randBytes(t testing.TB, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// put uploads content with Write and commits it.
+func (e *testEnv) put(user string, opt PutOptions, content []byte) (File, error) {
+	ctx := context.Background()
+	if opt.Size == 0 && len(content) != 0 {
+		opt.Size = -1
+	}
+	u, err := e.svc.Create(ctx, user, opt)
+	if err != nil {
+		return File{}, err
+	}
+	if _, err := u.Write(content); err != nil {
+		u.Abort()
+		return File{}, err
+	}
+	return u.Commit(ctx)
+}
+
+func (e *testEnv) mustPut(t *testing.T, user string, opt PutOptions, content []byte) File {
+	t.Helper()
+	f, err := e.put(user, opt, content)
+	if err != nil {
+		t.Fatalf("put %q as %s: %v", opt.Name, user, err)
+	}
+	return f
+}
+
+// get downloads a file whole with Read.
+func (e *testEnv) get(user, name, password string) ([]byte, error) {
+	d, err := e.svc.Open(context.Background(), user, name, password)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return io.ReadAll(d)
+}
+
+func (e *testEnv) mustGet(t *testing.T, user, name, password string) []byte {
+	t.Helper()
+	b, err := e.get(user, name, password)
+	if err != nil {
+		t.Fatalf("get %q as %s: %v", name, user, err)
+	}
+	return b
+}
+
+// files lists the regular files under DATA/sub.
+func (e *testEnv) files(t *testing.T, sub string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(filepath.Join(e.dir, sub), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			out = append(out, p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (e *testEnv) assertTempEmpty(t *testing.T) {
+	t.Helper()
+	if got := e.files(t, "tmp"); len(got) != 0 {
+		t.Errorf("tmp/ holds %v, want nothing", got)
+	}
+}
+
+func (e *testEnv) assertBlobCount(t *testing.T, want int) {
+	t.Helper()
+	if got := e.files(t, "blobs"); len(got) != want {
+		t.Errorf("blobs/ holds %d files %v, want %d", len(got), got, want)
+	}
+}
+
+// blobPath returns the on-disk path of name's content.
+func (e *testEnv) blobPath(t *testing.T, name string) string {
+	t.Helper()
+	r, err := e.catalog.Lookup(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.blobs.path(r.Blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("blob of %q: %v", name, err)
+	}
+	return p
+}
+
+func wantErr(t *testing.T, what string, got, want error) {
+	t.Helper()
+	if want == nil {
+		if got != nil {
+			t.Fatalf("%s: %v, want success", what, got)
+		}
+		return
+	}
+	if !errors.Is(got, want) {
+		t.Fatalf("%s: %v, want %v", what, got, want)
+	}
+}
+
+func wantContent(t *testing.T, what string, got, want []byte) {
+	t.Helper()
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s: got %d bytes (sha %s), want %d bytes (sha %s)", what, len(got), sum(got)[:12], len(want), sum(want)[:12])
+	}
+}
