@@ -41,6 +41,10 @@ func (s *Server) handleSession(sess ssh.Session) {
 		sess.Exit(0)
 		return
 	}
+	if argv, ok := scpCommand(sess.RawCommand()); ok {
+		sess.Exit(s.scp(sess, argv)) // legacy scp (scp -O): sshd/scp.go
+		return
+	}
 	code := s.exec(sess.Context(), sess)
 	sess.Exit(code)
 }

@@ -1,6 +1,7 @@
 package sshd
 
 import (
+	"strings"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -26,9 +27,9 @@ func (fs *sftpSession) Filecmd(r *sftp.Request) error {
 			op, err = fs.setstat(name, r.AttrFlags(), r.Attributes())
 		}
 	case "Mkdir", "Rmdir", "Symlink", "Link":
-		op, err = r.Method, errNoDirectories
+		op, err = strings.ToLower(r.Method), errNoDirectories
 	default:
-		op, err = r.Method, errUnsupported
+		op, err = strings.ToLower(r.Method), errUnsupported
 	}
 	fs.audit(op, name, result{}, err, start)
 	return sftpError(err)

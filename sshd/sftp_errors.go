@@ -52,9 +52,21 @@ type sftpStatus struct {
 func (e *sftpStatus) Error() string { return e.msg }
 func (e *sftpStatus) Unwrap() error { return e.code }
 
+// sftpRefusals are the transport's own refusals, beside files/ errors.
+var sftpRefusals = []error{errIsRoot, errNoDirectories, errUnsupported, errGaps, errTooFragmented}
+
+func isSFTPRefusal(err error) bool {
+	for _, e := range sftpRefusals {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
 // sftpReason is the text sent with a status: never a path or a password.
 func sftpReason(err error) string {
-	for _, e := range []error{errIsRoot, errNoDirectories, errUnsupported, errGaps} {
+	for _, e := range sftpRefusals {
 		if errors.Is(err, e) {
 			return e.Error()
 		}

@@ -1,0 +1,206 @@
+package sshd
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/anmitsu/go-shlex"
+	"github.com/gliderlabs/ssh"
+)
+
+// The legacy scp protocol (scp -O): the client runs "scp -t TARGET" to
+// upload and "scp -f SOURCE..." to download, and the two sides exchange
+// "C0644 SIZE NAME\n" records, the content, and status bytes: 0 for ok, 1
+// and a message line for an error, 2 and a line for a fatal one. Only
+// single files: there are no directories. The rules are files.Service's.
+
+const (
+	scpOK    = 0
+	scpError = 1
+	scpFatal = 2
+	// maxSCPLine bounds a record line (a name is at most 255 bytes).
+	maxSCPLine = 4 << 10
+)
+
+var (
+	errSCPDirectories = errors.New("directories are not supported (no -r): sshelf has one flat directory")
+	errSCPProtocol    = errors.New("scp protocol error")
+)
+
+// scpArgs is a parsed "scp -t|-f [-prdvq] [--] PATH..." command line.
+type scpArgs struct {
+	sink, source bool // -t: the client uploads; -f: it downloads
+	recursive    bool
+	preserve     bool
+	paths        []string
+}
+
+// scpCommand reports whether a session's command is scp's, and splits it.
+func scpCommand(raw string) ([]string, bool) {
+	if !strings.HasPrefix(strings.TrimSpace(raw), "scp ") {
+		return nil, false
+	}
+	argv, err := shlex.Split(raw, true)
+	if err != nil || len(argv) == 0 || argv[0] != "scp" {
+		return nil, false
+	}
+	return argv, true
+}
+
+func parseSCPArgs(argv []string) (scpArgs, error) {
+	var a scpArgs
+	args := argv[1:]
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			a.paths = append(a.paths, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(arg, "-") || arg == "-" {
+			a.paths = append(a.paths, arg)
+			continue
+		}
+		for _, f := range arg[1:] {
+			switch f {
+			case 't':
+				a.sink = true
+			case 'f':
+				a.source = true
+			case 'r':
+				a.recursive = true
+			case 'p':
+				a.preserve = true
+			case 'd', 'v', 'q':
+			default:
+				return a, fmt.Errorf("unknown option -%c", f)
+			}
+		}
+	}
+	switch {
+	case a.sink == a.source:
+		return a, errors.New("need exactly one of -t and -f")
+	case a.sink && len(a.paths) != 1:
+		return a, errors.New("-t takes one target")
+	case a.source && len(a.paths) == 0:
+		return a, errors.New("-f needs a file name")
+	}
+	return a, nil
+}
+
+// scpSession is one legacy scp command.
+type scpSession struct {
+	s        *Server
+	ctx      context.Context
+	in       *bufio.Reader
+	out      io.Writer
+	user     string
+	addr     string
+	password string // SSHELF_FILE_PASSWORD
+	hidden   bool   // SSHELF_HIDDEN
+	failed   bool   // some file failed: exit status 1
+}
+
+// scp serves a legacy scp command and returns the exit status.
+func (s *Server) scp(sess ssh.Session, argv []string) int {
+	password, _ := sessionEnv(sess, "SSHELF_FILE_PASSWORD")
+	hidden, _ := sessionEnv(sess, "SSHELF_HIDDEN")
+	sc := &scpSession{
+		s: s, ctx: sess.Context(), in: bufio.NewReaderSize(sess, 64<<10), out: sess,
+		user: sess.User(), addr: sess.RemoteAddr().String(),
+		password: password, hidden: envTrue(hidden),
+	}
+	a, err := parseSCPArgs(argv)
+	if err == nil && a.recursive {
+		err = errSCPDirectories
+	}
+	if err != nil {
+		sc.audit("scp", "", result{}, err, time.Now())
+		sc.status(scpFatal, "sshelf: scp: "+sftpReason(err))
+		return 1
+	}
+	if a.sink {
+		err = sc.sink(a.paths[0])
+	} else {
+		err = sc.source(a.paths, a.preserve)
+	}
+	if err != nil || sc.failed {
+		return 1
+	}
+	return 0
+}
+
+func (sc *scpSession) audit(op, name string, res result, err error, start time.Time) {
+	cl := &call{user: sc.user, addr: sc.addr, transport: "scp"}
+	if isSFTPRefusal(err) || errors.Is(err, errSCPDirectories) || errors.Is(err, errSCPProtocol) {
+		err = &UsageError{Command: op, Msg: err.Error()}
+	}
+	sc.s.audit(sc.ctx, cl, Command{Name: op, File: name}, res, err, start)
+}
+
+// status sends a status byte, with a message line for an error.
+func (sc *scpSession) status(code byte, msg string) error {
+	if code == scpOK {
+		_, err := sc.out.Write([]byte{scpOK})
+		return err
+	}
+	msg = strings.ReplaceAll(msg, "\n", " ")
+	_, err := fmt.Fprintf(sc.out, "%c%s\n", code, msg)
+	return err
+}
+
+// readLine reads one record line without its newline.
+func (sc *scpSession) readLine() (string, error) {
+	var b strings.Builder
+	for b.Len() < maxSCPLine {
+		c, err := sc.in.ReadByte()
+		if err != nil {
+			return "", err
+		}
+		if c == '\n' {
+			return b.String(), nil
+		}
+		b.WriteByte(c)
+	}
+	return "", fmt.Errorf("%w: line longer than %d bytes", errSCPProtocol, maxSCPLine)
+}
+
+// readStatus reads the peer's status byte; an error's message is returned
+// as an error.
+func (sc *scpSession) readStatus() error {
+	c, err := sc.in.ReadByte()
+	if err != nil {
+		return err
+	}
+	switch c {
+	case scpOK:
+		return nil
+	case scpError, scpFatal:
+		msg, _ := sc.readLine()
+		return fmt.Errorf("client: %s", msg)
+	}
+	return fmt.Errorf("%w: status byte %d", errSCPProtocol, c)
+}
+
+// parseCRecord parses "C0644 SIZE NAME".
+func parseCRecord(line string) (size int64, name string, err error) {
+	fields := strings.SplitN(line[1:], " ", 3)
+	if len(fields) != 3 || len(fields[0]) != 4 || strings.Trim(fields[0], "01234567") != "" {
+		return 0, "", fmt.Errorf("%w: bad file record", errSCPProtocol)
+	}
+	size, err = strconv.ParseInt(fields[1], 10, 64)
+	if err != nil || size < 0 {
+		return 0, "", fmt.Errorf("%w: bad size in file record", errSCPProtocol)
+	}
+	return size, fields[2], nil
+}
+
+// scpErrorLine is the message sent with an error status.
+func scpErrorLine(op, name string, err error) string {
+	return fmt.Sprintf("sshelf: %s: %s: %s", op, sanitize(name), sftpReason(err))
+}
