@@ -1,11 +1,146 @@
 package sshd
 
-import "github.com/gliderlabs/ssh"
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
 
+	"github.com/anmitsu/go-shlex"
+	"github.com/gliderlabs/ssh"
+
+	"github.com/sshelf/sshelf/files"
+)
+
+// maxSmallContent bounds the content of requests other than put (passwd's
+// two lines): it is read whole before the command runs, so that a cut-off
+// request never runs on half its input.
+const maxSmallContent = 8 << 10
+
+// Session exit statuses of the subsystem, beyond 0 for a clean end.
+const (
+	exitTruncated    = 1 // the input ended inside a request
+	exitFramingError = 2 // a header could not be parsed; framing is lost
+)
+
+// handleSubsystem serves the sshelf subsystem: many file commands in one
+// session, framed as docs/subsystem.md describes.
 func (s *Server) handleSubsystem(sess ssh.Session) {
-	sess.Exit(1)
+	release, err := s.sessions.acquire(sess.User())
+	if err != nil {
+		writeEnd(sess, 1, "sshelf: "+err.Error())
+		sess.Exit(1)
+		return
+	}
+	defer release()
+	sess.Exit(s.serveRequests(sess.Context(), sess))
 }
 
-func (s *Server) handleSFTP(sess ssh.Session) {
-	sess.Exit(1)
+// serveRequests answers requests until the input ends; it returns the
+// session's exit status.
+func (s *Server) serveRequests(ctx context.Context, sess ssh.Session) int {
+	in := newRequestReader(sess)
+	// Buffered so that a small response leaves in one packet; large
+	// writes pass straight through, and every response is flushed.
+	out := bufio.NewWriterSize(sess, 64<<10)
+	envPassword, _ := sessionEnv(sess, "SSHELF_FILE_PASSWORD")
+	base := call{
+		user:        sess.User(),
+		addr:        sess.RemoteAddr().String(),
+		transport:   "sshelf",
+		envPassword: envPassword,
+	}
+	for {
+		h, err := readHeader(in)
+		if err == io.EOF {
+			return 0
+		}
+		if err != nil {
+			s.log.InfoContext(ctx, "sshelf subsystem: framing lost", "user", base.user, "addr", base.addr, "result", err.Error())
+			writeEnd(out, exitFramingError, "sshelf: "+err.Error())
+			out.Flush()
+			if errors.Is(err, errTruncated) {
+				return exitTruncated
+			}
+			return exitFramingError
+		}
+		cl := base
+		ok := s.serveRequest(ctx, h, in, out, &cl)
+		if err := out.Flush(); err != nil {
+			return exitTruncated
+		}
+		if !ok {
+			return exitTruncated
+		}
+	}
+}
+
+// serveRequest runs one request and writes its response. It consumes
+// exactly the request's content, and reports false if the input ended
+// before that: the session cannot go on.
+func (s *Server) serveRequest(ctx context.Context, h requestHeader, in io.Reader, out io.Writer, cl *call) bool {
+	start := time.Now()
+	content := &io.LimitedReader{R: in, N: h.size}
+	c, err := parseCommandLine(h.line)
+	if err == nil && h.size > 0 && c.Name != "put" && c.Name != "passwd" {
+		err = &UsageError{Command: c.Name, Msg: "takes no content: content-length must be 0"}
+	}
+	cl.out = chunkWriter{w: out}
+	cl.size = h.size
+	cl.in = content
+	if err == nil && c.Name == "passwd" {
+		cl.in, err = readSmallContent(content)
+	}
+	var res result
+	if err == nil {
+		res, err = s.run(ctx, c, cl)
+	}
+	// A refused or failed put leaves content unread: skip it, so the next
+	// request starts where the client thinks it does.
+	io.Copy(io.Discard, content)
+	complete := content.N == 0
+	if !complete && err == nil {
+		err = fmt.Errorf("%w: %w", files.ErrIncomplete, errTruncated)
+	}
+	s.audit(ctx, cl, c, res, err, start)
+	if err != nil {
+		writeEnd(out, exitCode(err), errorLine(c, err))
+		return complete
+	}
+	message := "ok"
+	switch c.Name {
+	case "get", "put", "sum":
+		message = "sha256 " + res.sha256
+	}
+	writeEnd(out, 0, message)
+	return complete
+}
+
+// parseCommandLine splits and parses a command line as the exec commands
+// do. On a usage error the command's name is still set, for the error line.
+func parseCommandLine(line string) (Command, error) {
+	argv, err := shlex.Split(line, true)
+	if err != nil {
+		return Command{}, &UsageError{Msg: "cannot split the command line: " + err.Error()}
+	}
+	c, err := ParseCommand(argv)
+	if err != nil && len(argv) > 0 {
+		c.Name = argv[0]
+	}
+	return c, err
+}
+
+// readSmallContent reads a small request's content whole.
+func readSmallContent(content *io.LimitedReader) (io.Reader, error) {
+	if content.N > maxSmallContent {
+		return nil, &UsageError{Command: "passwd", Msg: fmt.Sprintf("content longer than %d bytes", maxSmallContent)}
+	}
+	b, err := io.ReadAll(content)
+	if err != nil || content.N > 0 {
+		return nil, fmt.Errorf("%w: %w", files.ErrIncomplete, errTruncated)
+	}
+	return bytes.NewReader(b), nil
 }
