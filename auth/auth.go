@@ -273,6 +273,10 @@ func (a *Accounts) ChangePassword(ctx context.Context, name, oldPassword, newPas
 	if err != nil {
 		return err
 	}
+	if stored == noPassword { // a key-only account: no old password can match
+		a.hasher.Dummy(ctx, oldPassword)
+		return a.failed(ctx, name, addr)
+	}
 	ok, err := a.hasher.Verify(ctx, oldPassword, stored)
 	if err != nil {
 		return err
