@@ -14,6 +14,9 @@ type Catalog interface {
 	// ListPublic returns up to limit public files with names after after,
 	// sorted by name (byte order).
 	ListPublic(ctx context.Context, after string, limit int) ([]File, error)
+	// ListPublicSorted returns one page of public files in q's order,
+	// paged by key (see ListQuery), in display order.
+	ListPublicSorted(ctx context.Context, q ListQuery) ([]File, error)
 	// Put stores rec under rec.Name. check sees the record it would
 	// replace (nil if none) and the bytes its owner holds now; a non-nil
 	// error aborts. Put returns the replaced record, if any.

@@ -1,0 +1,117 @@
+package files
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// sortIndexes let each order of ListPublicSorted page through an index
+// instead of sorting the whole table per page. Like files_public, they
+// cover public rows only.
+const sortIndexes = `
+CREATE INDEX IF NOT EXISTS files_public_size ON files(size, name) WHERE hidden = 0;
+CREATE INDEX IF NOT EXISTS files_public_uploaded ON files(uploaded, name) WHERE hidden = 0;
+`
+
+// sortIndexesMade records the catalogs whose database has the indexes, so
+// the DDL runs once per catalog rather than on every page.
+var sortIndexesMade sync.Map // *SQLiteCatalog -> struct{}
+
+func (c *SQLiteCatalog) ensureSortIndexes(ctx context.Context) error {
+	if _, ok := sortIndexesMade.Load(c); ok {
+		return nil
+	}
+	if _, err := c.db.ExecContext(ctx, sortIndexes); err != nil {
+		return fmt.Errorf("sort indexes: %w", err)
+	}
+	sortIndexesMade.Store(c, struct{}{})
+	return nil
+}
+
+// sortColumn is the column that orders rows for k; name breaks ties.
+func sortColumn(k SortKey) string {
+	switch k {
+	case SortBySize:
+		return "size"
+	case SortByUploaded:
+		return "uploaded"
+	default:
+		return ""
+	}
+}
+
+// escapeLike makes s match itself literally inside a LIKE pattern.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// ListPublicSorted pages through public files in q's order by key: the
+// rows strictly after (or before) q.After in (sort column, name) order.
+func (c *SQLiteCatalog) ListPublicSorted(ctx context.Context, q ListQuery) ([]File, error) {
+	if err := c.ensureSortIndexes(ctx); err != nil {
+		return nil, err
+	}
+	col := sortColumn(q.Sort)
+	keys := "name"
+	if col != "" {
+		keys = "(" + col + ", name)"
+	}
+	// Walking backward is walking the reversed order forward, then
+	// flipping the page back into display order.
+	desc := q.Desc != q.Backward
+	cmp, dir := ">", "ASC"
+	if desc {
+		cmp, dir = "<", "DESC"
+	}
+
+	where := []string{"hidden = 0"}
+	var args []any
+	if q.Filter != "" {
+		where = append(where, `name LIKE ? ESCAPE '\'`)
+		args = append(args, "%"+escapeLike(q.Filter)+"%")
+	}
+	if a := q.After; a != nil {
+		switch col {
+		case "":
+			where = append(where, "name "+cmp+" ?")
+			args = append(args, a.Name)
+		case "size":
+			where = append(where, keys+" "+cmp+" (?, ?)")
+			args = append(args, a.Size, a.Name)
+		default:
+			where = append(where, keys+" "+cmp+" (?, ?)")
+			args = append(args, a.Uploaded.UnixNano(), a.Name)
+		}
+	}
+	order := "name " + dir
+	if col != "" {
+		order = col + " " + dir + ", name " + dir
+	}
+	query := `SELECT ` + recordColumns + ` FROM files WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY ` + order + ` LIMIT ?`
+	args = append(args, q.Limit)
+
+	rows, err := c.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list sorted: %w", err)
+	}
+	defer rows.Close()
+	var out []File
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list sorted: %w", err)
+		}
+		out = append(out, r.File)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list sorted: %w", err)
+	}
+	if q.Backward {
+		slices.Reverse(out)
+	}
+	return out, nil
+}

@@ -1,0 +1,162 @@
+package tui
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/internal/passhash"
+	"github.com/sshelf/sshelf/internal/sqlitedb"
+)
+
+// newService builds a files.Service the way app.Open does, on a temporary
+// directory, with cheap password hashing.
+func newService(t *testing.T) *files.Service {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sqlitedb.Open(ctx, filepath.Join(dir, "sshelf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	catalog, err := files.NewSQLiteCatalog(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := files.NewDiskBlobs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasher := passhash.New(passhash.Params{Time: 1, Memory: 64, Threads: 1, KeyLen: 16, SaltLen: 8}, 2)
+	return files.NewService(files.Config{Catalog: catalog, Blobs: blobs, Hasher: hasher})
+}
+
+// put uploads content as user.
+func put(t *testing.T, svc *files.Service, user string, opt files.PutOptions, content string) files.File {
+	t.Helper()
+	ctx := context.Background()
+	opt.Size = int64(len(content))
+	u, err := svc.Create(ctx, user, opt)
+	if err != nil {
+		t.Fatalf("put %s: %v", opt.Name, err)
+	}
+	if _, err := u.Write([]byte(content)); err != nil {
+		t.Fatalf("put %s: %v", opt.Name, err)
+	}
+	f, err := u.Commit(ctx)
+	if err != nil {
+		t.Fatalf("put %s: %v", opt.Name, err)
+	}
+	return f
+}
+
+// newModel is alice's UI at 80x24.
+func newModel(t *testing.T, svc *files.Service, user string) *Model {
+	t.Helper()
+	return New(Options{Files: svc, User: user, Addr: "127.0.0.1:2222", Width: 80, Height: 24})
+}
+
+// keyMsg turns a key name (as tea.KeyMsg.String prints it) into a message.
+func keyMsg(k string) tea.KeyMsg {
+	switch k {
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "up":
+		return tea.KeyMsg{Type: tea.KeyUp}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	case "home":
+		return tea.KeyMsg{Type: tea.KeyHome}
+	case "end":
+		return tea.KeyMsg{Type: tea.KeyEnd}
+	case "pgdown":
+		return tea.KeyMsg{Type: tea.KeyPgDown}
+	case "pgup":
+		return tea.KeyMsg{Type: tea.KeyPgUp}
+	case "backspace":
+		return tea.KeyMsg{Type: tea.KeyBackspace}
+	case "ctrl+c":
+		return tea.KeyMsg{Type: tea.KeyCtrlC}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+}
+
+// press sends keys one by one and runs the changes they start to the end,
+// as the program would. It reports whether the model asked to quit.
+func press(t *testing.T, m *Model, keys ...string) (quit bool) {
+	t.Helper()
+	for _, k := range keys {
+		_, cmd := m.Update(keyMsg(k))
+		if drain(t, m, cmd) {
+			quit = true
+		}
+	}
+	return quit
+}
+
+// typeText sends s as single-rune key presses.
+func typeText(t *testing.T, m *Model, s string) {
+	t.Helper()
+	for _, r := range s {
+		press(t, m, string(r))
+	}
+}
+
+// drain runs cmd and feeds its message back, a bounded number of times.
+func drain(t *testing.T, m *Model, cmd tea.Cmd) (quit bool) {
+	t.Helper()
+	for i := 0; cmd != nil; i++ {
+		if i == 10 {
+			t.Fatal("commands did not settle")
+		}
+		msg := cmd()
+		if _, ok := msg.(tea.QuitMsg); ok {
+			return true
+		}
+		_, cmd = m.Update(msg)
+	}
+	return false
+}
+
+// screen is the view without styles.
+func shown(m *Model) string { return ansi.Strip(m.View()) }
+
+// selectName moves the selection to name, failing if it is not listed.
+func selectName(t *testing.T, m *Model, name string) {
+	t.Helper()
+	press(t, m, "home")
+	for i := 0; i < 100; i++ {
+		if f := m.win.selected(); f != nil && f.Name == name {
+			return
+		}
+		press(t, m, "down")
+	}
+	t.Fatalf("%s not in the list:\n%s", name, shown(m))
+}
+
+// listed reports whether a table row shows name.
+func listed(m *Model, name string) bool {
+	for _, f := range m.win.rows {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func mustContain(t *testing.T, s string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(s, w) {
+			t.Errorf("screen lacks %q:\n%s", w, s)
+		}
+	}
+}
