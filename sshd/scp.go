@@ -78,17 +78,17 @@ func parseSCPArgs(argv []string) (scpArgs, error) {
 				a.preserve = true
 			case 'd', 'v', 'q':
 			default:
-				return a, fmt.Errorf("unknown option -%c", f)
+				return a, &UsageError{Command: "scp", Msg: fmt.Sprintf("unknown option -%c", f)}
 			}
 		}
 	}
 	switch {
 	case a.sink == a.source:
-		return a, errors.New("need exactly one of -t and -f")
+		return a, &UsageError{Command: "scp", Msg: "need exactly one of -t and -f"}
 	case a.sink && len(a.paths) != 1:
-		return a, errors.New("-t takes one target")
+		return a, &UsageError{Command: "scp", Msg: "-t takes one target"}
 	case a.source && len(a.paths) == 0:
-		return a, errors.New("-f needs a file name")
+		return a, &UsageError{Command: "scp", Msg: "-f needs a file name"}
 	}
 	return a, nil
 }
@@ -121,7 +121,7 @@ func (s *Server) scp(sess ssh.Session, argv []string) int {
 	}
 	if err != nil {
 		sc.audit("scp", "", result{}, err, time.Now())
-		sc.status(scpFatal, "sshelf: scp: "+sftpReason(err))
+		sc.status(scpFatal, "sshelf: scp: "+scpReason(err))
 		return 1
 	}
 	if a.sink {
@@ -202,5 +202,18 @@ func parseCRecord(line string) (size int64, name string, err error) {
 
 // scpErrorLine is the message sent with an error status.
 func scpErrorLine(op, name string, err error) string {
-	return fmt.Sprintf("sshelf: %s: %s: %s", op, sanitize(name), sftpReason(err))
+	return fmt.Sprintf("sshelf: %s: %s: %s", op, sanitize(name), scpReason(err))
+}
+
+// scpReason is the text of an error for the client: the protocol's own
+// words for its refusals, the rule's words for files/ errors.
+func scpReason(err error) string {
+	var ue *UsageError
+	switch {
+	case errors.As(err, &ue):
+		return ue.Msg
+	case errors.Is(err, errSCPDirectories), errors.Is(err, errSCPProtocol):
+		return err.Error()
+	}
+	return sftpReason(err)
 }
