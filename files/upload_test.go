@@ -470,14 +470,14 @@ func TestDownloadDetectsCorruption(t *testing.T) {
 		}},
 	}
 	for _, c := range corruptions {
+		e := newEnv(t) // one store per corruption, one file per reader
 		for _, r := range readers {
 			t.Run(c.name+"/"+r.name, func(t *testing.T) {
 				t.Parallel()
-				e := newEnv(t)
 				content := randBytes(t, size)
-				e.mustPut(t, "alice", PutOptions{Name: "f"}, content)
-				c.do(t, e.blobPath(t, "f"), content)
-				d, err := e.svc.Open(ctx, "bob", "f", "")
+				e.mustPut(t, "alice", PutOptions{Name: r.name}, content)
+				c.do(t, e.blobPath(t, r.name), content)
+				d, err := e.svc.Open(ctx, "bob", r.name, "")
 				if err != nil {
 					t.Fatal(err)
 				}
