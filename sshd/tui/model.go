@@ -104,6 +104,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case actionDoneMsg:
 		return m, m.actionDone(msg)
 	case tea.KeyMsg:
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+			return m, m.eachRune(msg.Runes)
+		}
 		if msg.Type == tea.KeyCtrlC {
 			return m, tea.Quit
 		}
@@ -139,3 +142,15 @@ func (m *Model) target() *files.File {
 // owns reports whether the user owns f, to offer only the actions the
 // rules allow; the service decides whatever is tried.
 func (m *Model) owns(f *files.File) bool { return f != nil && f.Owner == m.user }
+
+// eachRune handles typed-ahead keys one at a time. Bubble Tea delivers the
+// characters of one read as one message, and over ssh a fast typist's "jd"
+// often arrives in one packet: it must still mean "down, then delete".
+func (m *Model) eachRune(runes []rune) tea.Cmd {
+	var cmds []tea.Cmd
+	for _, r := range runes {
+		_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+		cmds = append(cmds, cmd)
+	}
+	return tea.Sequence(cmds...)
+}

@@ -349,3 +349,16 @@ func TestResize(t *testing.T) {
 		t.Errorf("title %d wide after resize to 100", w)
 	}
 }
+
+// Keys typed ahead arrive as one message over ssh; each still counts.
+func TestTypedAheadKeys(t *testing.T) {
+	svc := fixture(t)
+	m := newModel(t, svc, "alice")
+	press(t, m, "jd")
+	mustContain(t, shown(m), `Delete "b.bin"? (y/n)`)
+	press(t, m, "n", "/")
+	press(t, m, "big")
+	if got := strings.Join(names(m), " "); got != "big.dat" || m.filter != "big" {
+		t.Errorf("filter %q lists %s", m.filter, got)
+	}
+}
