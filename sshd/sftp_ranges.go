@@ -59,5 +59,5 @@ func (b *byteRanges) covers(size int64) bool {
 	if size == 0 {
 		return true
 	}
-	return len(b.r) == 1 && b.r[0][0] == 0 && b.r[0][1] >= size
+	return len(b.r) > 0 && b.r[0][0] == 0 && b.r[0][1] >= size
 }
