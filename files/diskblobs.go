@@ -33,8 +33,13 @@ func NewDiskBlobs(dir string) (*DiskBlobs, error) {
 // TempDir is where uploads in progress live.
 func (b *DiskBlobs) TempDir() string { return filepath.Join(b.dir, "tmp") }
 
+// validBlobKey reports whether key has the form the disk store gives keys.
+func validBlobKey(key string) bool {
+	return len(key) == 32 && strings.Trim(key, "0123456789abcdef") == ""
+}
+
 func (b *DiskBlobs) path(key string) (string, error) {
-	if len(key) != 32 || strings.Trim(key, "0123456789abcdef") != "" {
+	if !validBlobKey(key) {
 		return "", fmt.Errorf("blob key %q: malformed", key)
 	}
 	return filepath.Join(b.dir, "blobs", key[:2], key), nil
@@ -85,7 +90,8 @@ func (b *DiskBlobs) Keys(ctx context.Context, fn func(string) error) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if d.IsDir() {
+		// A stray file that is no key of ours is left alone, not fatal.
+		if d.IsDir() || !validBlobKey(d.Name()) {
 			return nil
 		}
 		return fn(d.Name())

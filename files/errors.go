@@ -26,12 +26,13 @@ var (
 	ErrCorrupt          = errors.New("stored content does not match its recorded sha256")
 	ErrNoSpace          = errors.New("no space left on the server; nothing stored")
 	ErrClosed           = errors.New("transfer already closed")
+	ErrConflict         = errors.New("file changed meanwhile; try again")
 )
 
 var userErrors = []error{
 	ErrNotFound, ErrPermission, ErrNameTaken, ErrPasswordRequired, ErrWrongPassword,
 	ErrThrottled, ErrNotProtected, ErrEmptyPassword, ErrQuota, ErrTooLarge,
-	ErrHashMismatch, ErrBadHash, ErrIncomplete, ErrCorrupt, ErrNoSpace, ErrClosed,
+	ErrHashMismatch, ErrBadHash, ErrIncomplete, ErrCorrupt, ErrNoSpace, ErrClosed, ErrConflict,
 }
 
 // Reason returns the text to show a user for err: a rule's own words for

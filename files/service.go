@@ -263,7 +263,7 @@ func (s *Service) changeProtection(ctx context.Context, user, name, current stri
 	}
 	return s.catalog.Update(ctx, name, func(cur *Record) error {
 		if cur.Blob != r.Blob || cur.PasswordHash != r.PasswordHash || cur.Owner != r.Owner {
-			return errors.New("file changed meanwhile; try again")
+			return ErrConflict
 		}
 		cur.PasswordHash = newHash
 		cur.Protected = newHash != ""

@@ -5,8 +5,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/anmitsu/go-shlex"
 )
 
 // FuzzParseCommand feeds ParseCommand both raw argument vectors (NUL
@@ -26,7 +24,7 @@ func FuzzParseCommand(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		check(t, strings.Split(s, "\x00"))
-		if argv, err := shlex.Split(s, true); err == nil {
+		if argv, err := SplitWords(s); err == nil {
 			check(t, argv)
 		}
 	})

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/anmitsu/go-shlex"
 	"github.com/gliderlabs/ssh"
 )
 
@@ -51,7 +50,7 @@ func (s *Server) handleSession(sess ssh.Session) {
 
 func (s *Server) exec(ctx context.Context, sess ssh.Session) int {
 	start := time.Now()
-	argv, err := shlex.Split(sess.RawCommand(), true)
+	argv, err := SplitWords(sess.RawCommand())
 	var c Command
 	if err == nil {
 		c, err = ParseCommand(argv)

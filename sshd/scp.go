@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/anmitsu/go-shlex"
 	"github.com/gliderlabs/ssh"
 )
 
@@ -46,7 +45,7 @@ func scpCommand(raw string) ([]string, bool) {
 	if !strings.HasPrefix(strings.TrimSpace(raw), "scp ") {
 		return nil, false
 	}
-	argv, err := shlex.Split(raw, true)
+	argv, err := SplitWords(raw)
 	if err != nil || len(argv) == 0 || argv[0] != "scp" {
 		return nil, false
 	}

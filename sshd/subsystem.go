@@ -9,7 +9,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/anmitsu/go-shlex"
 	"github.com/gliderlabs/ssh"
 
 	"github.com/sshelf/sshelf/files"
@@ -122,7 +121,7 @@ func (s *Server) serveRequest(ctx context.Context, h requestHeader, in io.Reader
 // parseCommandLine splits and parses a command line as the exec commands
 // do. On a usage error the command's name is still set, for the error line.
 func parseCommandLine(line string) (Command, error) {
-	argv, err := shlex.Split(line, true)
+	argv, err := SplitWords(line)
 	if err != nil {
 		return Command{}, &UsageError{Msg: "cannot split the command line: " + err.Error()}
 	}

@@ -120,7 +120,7 @@ func decode(encoded string) (Params, []byte, []byte, error) {
 	}
 	// Refuse parameters no hash of ours would have: a tampered row must not
 	// make us allocate gigabytes.
-	if p.Memory == 0 || p.Memory > 1<<20 || p.Time == 0 || p.Time > 16 || p.Threads == 0 {
+	if p.Memory == 0 || p.Memory > 256<<10 || p.Time == 0 || p.Time > 16 || p.Threads == 0 {
 		return Params{}, nil, nil, ErrMalformed
 	}
 	b64 := base64.RawStdEncoding

@@ -16,7 +16,7 @@ type Policy struct {
 	// Delay for the n-th failure (n >= 1 counts the current one):
 	// BaseDelay doubled per failure past the first, capped at MaxDelay.
 	BaseDelay time.Duration
-	MaxDelay  time.Duration
+	MaxDelay  time.Duration // 0: an hour
 }
 
 // Limiter tracks failures per key. It is safe for concurrent use and its
@@ -117,12 +117,17 @@ func (l *Limiter) delay(n int) time.Duration {
 	if l.policy.BaseDelay <= 0 || n <= 1 {
 		return 0
 	}
+	// Without MaxDelay, cap at an hour: doubling must not overflow.
+	limit := l.policy.MaxDelay
+	if limit <= 0 {
+		limit = time.Hour
+	}
 	d := l.policy.BaseDelay
-	for i := 2; i < n && d < l.policy.MaxDelay; i++ {
+	for i := 2; i < n && d < limit; i++ {
 		d *= 2
 	}
-	if l.policy.MaxDelay > 0 && d > l.policy.MaxDelay {
-		d = l.policy.MaxDelay
+	if d > limit {
+		d = limit
 	}
 	return d
 }
