@@ -32,6 +32,10 @@ CREATE TABLE IF NOT EXISTS files (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS files_public ON files(name) WHERE hidden = 0;
 CREATE INDEX IF NOT EXISTS files_owner ON files(owner, size);
+-- One index per order of ListPublicSorted, so a page reads an index range
+-- instead of sorting the table.
+CREATE INDEX IF NOT EXISTS files_public_size ON files(size, name) WHERE hidden = 0;
+CREATE INDEX IF NOT EXISTS files_public_uploaded ON files(uploaded, name) WHERE hidden = 0;
 `
 
 // NewSQLiteCatalog creates the catalog's table in db if needed.

@@ -5,31 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 )
-
-// sortIndexes let each order of ListPublicSorted page through an index
-// instead of sorting the whole table per page. Like files_public, they
-// cover public rows only.
-const sortIndexes = `
-CREATE INDEX IF NOT EXISTS files_public_size ON files(size, name) WHERE hidden = 0;
-CREATE INDEX IF NOT EXISTS files_public_uploaded ON files(uploaded, name) WHERE hidden = 0;
-`
-
-// sortIndexesMade records the catalogs whose database has the indexes, so
-// the DDL runs once per catalog rather than on every page.
-var sortIndexesMade sync.Map // *SQLiteCatalog -> struct{}
-
-func (c *SQLiteCatalog) ensureSortIndexes(ctx context.Context) error {
-	if _, ok := sortIndexesMade.Load(c); ok {
-		return nil
-	}
-	if _, err := c.db.ExecContext(ctx, sortIndexes); err != nil {
-		return fmt.Errorf("sort indexes: %w", err)
-	}
-	sortIndexesMade.Store(c, struct{}{})
-	return nil
-}
 
 // sortColumn is the column that orders rows for k; name breaks ties.
 func sortColumn(k SortKey) string {
@@ -51,9 +27,6 @@ func escapeLike(s string) string {
 // ListPublicSorted pages through public files in q's order by key: the
 // rows strictly after (or before) q.After in (sort column, name) order.
 func (c *SQLiteCatalog) ListPublicSorted(ctx context.Context, q ListQuery) ([]File, error) {
-	if err := c.ensureSortIndexes(ctx); err != nil {
-		return nil, err
-	}
 	col := sortColumn(q.Sort)
 	keys := "name"
 	if col != "" {
