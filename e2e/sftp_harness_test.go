@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -85,7 +87,11 @@ func (s *server) sftpCommand(t *testing.T, ctx context.Context, o sshOpts, dir s
 // sftpBatch runs an sftp batch to completion.
 func (s *server) sftpBatch(t *testing.T, o sshOpts, dir string, lines ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), sshTimeout)
+	timeout := o.timeout
+	if timeout == 0 {
+		timeout = sshTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := s.sftpCommand(t, ctx, o, dir, lines...)
 	cmd.Stdin = bytes.NewReader(nil)
@@ -95,7 +101,7 @@ func (s *server) sftpBatch(t *testing.T, o sshOpts, dir string, lines ...string)
 	r := result{stdout: stdout.Bytes(), stderr: stderr.Bytes(), code: exitCode(err)}
 	if ctx.Err() != nil {
 		r.timedOut, r.code = true, -1
-		t.Errorf("sftp batch %q timed out after %v", lines, sshTimeout)
+		t.Errorf("sftp batch %q timed out after %v", lines, timeout)
 	}
 	return r
 }
@@ -170,4 +176,31 @@ func writeRandomFile(t *testing.T, p string, size int64) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// serverPeakRSSKB is the server process's peak resident set in kB
+// (Linux's VmHWM), or -1 if unknown.
+func serverPeakRSSKB(s *server) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				return -1
+			}
+			return kb
+		}
+	}
+	return -1
+}
+
+func serverPeakRSS(s *server) string {
+	kb := serverPeakRSSKB(s)
+	if kb < 0 {
+		return "unknown"
+	}
+	return fmt.Sprintf("%.1f MiB", float64(kb)/1024)
 }

@@ -346,3 +346,53 @@ func tempBytes(dataDir string) int64 {
 	}
 	return n
 }
+
+// TestLargeTransfersKeepServerMemoryFlat sends 1 GiB up and down through
+// sftp, scp and scp -O and reports the server process's peak RSS, which
+// must stay far below the file's size.
+//
+//	SSHELF_E2E_LARGE=1 go test -run LargeTransfers -v ./e2e/
+func TestLargeTransfersKeepServerMemoryFlat(t *testing.T) {
+	if testing.Short() || os.Getenv("SSHELF_E2E_LARGE") == "" {
+		t.Skip("set SSHELF_E2E_LARGE=1 to transfer 1 GiB through sftp and scp")
+	}
+	srv := startServer(t)
+	dir := t.TempDir()
+	const size = 1 << 30
+	writeRandomFile(t, filepath.Join(dir, "large"), size)
+	o := alice()
+	o.timeout = 10 * time.Minute
+	runs := []struct {
+		name string
+		run  func() result
+	}{
+		{"sftp put", func() result { return srv.sftpBatch(t, o, dir, "put large sftp.bin") }},
+		{"sftp get", func() result { return srv.sftpBatch(t, o, dir, "get sftp.bin sftp.out") }},
+		{"scp put", func() result { return srv.scp(t, o, dir, "large", srv.remote("alice", "scp.bin")) }},
+		{"scp get", func() result { return srv.scp(t, o, dir, srv.remote("alice", "scp.bin"), "scp.out") }},
+		{"scp -O put", func() result { return srv.scp(t, o, dir, "-O", "large", srv.remote("alice", "legacy.bin")) }},
+		{"scp -O get", func() result { return srv.scp(t, o, dir, "-O", srv.remote("alice", "legacy.bin"), "legacy.out") }},
+	}
+	for _, r := range runs {
+		start := time.Now()
+		res := r.run()
+		if res.code != 0 {
+			t.Fatalf("%s: %v", r.name, res)
+		}
+		t.Logf("%s: %v; server peak RSS so far %s", r.name, time.Since(start).Round(time.Millisecond), serverPeakRSS(srv))
+	}
+	want := info(t, srv, "alice", defaultPasswd, "sftp.bin").SHA256
+	for _, name := range []string{"scp.bin", "legacy.bin"} {
+		if got := info(t, srv, "alice", defaultPasswd, name).SHA256; got != want {
+			t.Errorf("%s recorded %s, want %s", name, got, want)
+		}
+	}
+	for _, f := range []string{"sftp.out", "scp.out", "legacy.out"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() != size {
+			t.Errorf("%s: %v, %v", f, fi, err)
+		}
+	}
+	if kb := serverPeakRSSKB(srv); kb > 300<<10 {
+		t.Errorf("server peak RSS %d kB for 1 GiB transfers: memory is not flat", kb)
+	}
+}
