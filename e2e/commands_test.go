@@ -439,6 +439,7 @@ func TestSha256Flag(t *testing.T) {
 		t.Error("mismatched upload is listed")
 	}
 	waitContentFiles(t, srv.dataDir(), before, 10*time.Second)
+	checkLayout(t, srv.dataDir(), 1)
 
 	// A mismatch onto an existing name keeps the old file whole.
 	r = do(t, srv, "alice", "pw", []byte("new content"), "put", "ok.txt", "--sha256", wrong)

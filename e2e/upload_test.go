@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -90,6 +92,9 @@ func TestKilledUploadLeavesNothing(t *testing.T) {
 	}
 	// And the server still takes uploads fine.
 	put(t, srv, "alice", alicePW, "after.txt", []byte("after"))
+	// In the server's layout: DATA/tmp is empty and DATA/blobs holds one
+	// file per committed file (keep.txt, after.txt).
+	checkLayout(t, srv.dataDir(), 2)
 	if w := srv.inst.outsideWrites(t); len(w) != 0 {
 		t.Errorf("the server wrote outside its data directory: %q", w)
 	}
@@ -117,5 +122,21 @@ func TestStreamedUploadCompletes(t *testing.T) {
 	}
 	if got := get(t, srv, "bob", bobPW, "streamed.bin"); !bytes.Equal(got, data) {
 		t.Fatalf("get streamed.bin: %d bytes, sha %s", len(got), sha256hex(got))
+	}
+}
+
+// checkLayout checks DATA/tmp is empty and DATA/blobs holds committed
+// files, when the data dir has that layout.
+func checkLayout(t *testing.T, dataDir string, committed int) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(dataDir, "tmp")); err == nil {
+		if left := allFiles(t, filepath.Join(dataDir, "tmp")); len(left) != 0 {
+			t.Errorf("DATA/tmp is not empty: %q", left)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "blobs")); err == nil {
+		if blobs := allFiles(t, filepath.Join(dataDir, "blobs")); len(blobs) != committed {
+			t.Errorf("DATA/blobs holds %d files, want %d (one per committed file): %q", len(blobs), committed, blobs)
+		}
 	}
 }
