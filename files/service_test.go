@@ -483,7 +483,7 @@ func TestOwnerReplaceIsAtomic(t *testing.T) {
 	}
 
 	// A pending upload is invisible until committed.
-	u, err := e.svc.Create(ctx, "alice", PutOptions{Name: "f", Size: int64(len(newContent))})
+	u, err := e.svc.Create(ctx, "alice", PutOptions{Name: "f", Size: int64(len(newContent)), CurrentPassword: "old"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -495,8 +495,8 @@ func TestOwnerReplaceIsAtomic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if nf.Protected || nf.SHA256 != sum(newContent) {
-		t.Errorf("replaced file: %+v", nf)
+	if !nf.Protected || nf.SHA256 != sum(newContent) {
+		t.Errorf("replaced file (keeps its protection): %+v", nf)
 	}
 
 	rest, err := readAll(byRead)
@@ -509,7 +509,7 @@ func TestOwnerReplaceIsAtomic(t *testing.T) {
 	wantErr(t, "old reader (ReadAt)", err, nil)
 	wantContent(t, "old reader (ReadAt)", got, oldContent)
 
-	wantContent(t, "new reader", e.mustGet(t, "bob", "f", ""), newContent)
+	wantContent(t, "new reader", e.mustGet(t, "bob", "f", "old"), newContent)
 	e.assertBlobCount(t, 1)
 	e.assertTempEmpty(t)
 }

@@ -17,8 +17,11 @@ type PutOptions struct {
 	Name     string
 	Hidden   bool
 	Password string // download password; "" stores the file unprotected
-	SHA256   string // expected hex digest; "" checks nothing
-	Size     int64  // size the client declared; < 0 when unknown
+	// CurrentPassword proves the owner knows the download password of a
+	// protected file being replaced, when Password is not that password.
+	CurrentPassword string
+	SHA256          string // expected hex digest; "" checks nothing
+	Size            int64  // size the client declared; < 0 when unknown
 }
 
 // Upload is content on its way in. It is hashed as it is written, becomes
@@ -30,6 +33,9 @@ type Upload struct {
 	opt    PutOptions
 	pwHash string
 	w      BlobWriter
+	// replacesHash is the password hash of the file this upload replaces
+	// as Create checked it; Commit refuses if protection changed meanwhile.
+	replacesHash string
 	// limit is the most bytes this upload may hold; limitErr says why.
 	limit    int64
 	limitErr error
@@ -55,6 +61,7 @@ func (s *Service) Create(ctx context.Context, user string, opt PutOptions) (*Upl
 		opt.SHA256 = strings.ToLower(opt.SHA256)
 	}
 	var oldSize int64
+	var keepHash, replacesHash string
 	old, err := s.catalog.Lookup(ctx, opt.Name)
 	switch {
 	case err == nil:
@@ -62,10 +69,15 @@ func (s *Service) Create(ctx context.Context, user string, opt PutOptions) (*Upl
 			return nil, ErrNameTaken
 		}
 		oldSize = old.Size
+		if keepHash, err = s.replaceProtected(ctx, user, old, opt); err != nil {
+			return nil, err
+		}
+		replacesHash = old.PasswordHash
 	case err != ErrNotFound:
 		return nil, err
 	}
-	u := &Upload{s: s, user: user, opt: opt, h: sha256.New(), inOrder: true, limit: math.MaxInt64}
+	u := &Upload{s: s, user: user, opt: opt, h: sha256.New(), inOrder: true, limit: math.MaxInt64,
+		pwHash: keepHash, replacesHash: replacesHash}
 	if m := s.limits.MaxFileSize; m > 0 {
 		u.limit, u.limitErr = m, ErrTooLarge
 	}
@@ -256,6 +268,10 @@ func (u *Upload) commit(ctx context.Context) (File, error) {
 		if old != nil && old.Owner != u.user {
 			return ErrNameTaken
 		}
+		if old != nil && old.PasswordHash != "" && old.PasswordHash != u.replacesHash {
+			// Protected (or re-protected) since Create checked the password.
+			return ErrConflict
+		}
 		if old != nil {
 			usage -= old.Size
 		}
@@ -272,4 +288,33 @@ func (u *Upload) commit(ctx context.Context) (File, error) {
 		u.s.removeBlob(ctx, old.Blob)
 	}
 	return rec.File, nil
+}
+
+// replaceProtected applies rule 4 to an owner's upload onto a protected
+// file: replacing it would remove or change its protection, so it needs the
+// current download password, as opt.Password or opt.CurrentPassword. It
+// returns the hash the new version keeps when no new password is given.
+func (s *Service) replaceProtected(ctx context.Context, user string, old Record, opt PutOptions) (string, error) {
+	if old.PasswordHash == "" {
+		return "", nil
+	}
+	try := opt.CurrentPassword
+	if opt.Password != "" && try != "" {
+		ok, err := s.hasher.Verify(ctx, opt.Password, old.PasswordHash)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			try = opt.Password
+		}
+	} else if opt.Password != "" {
+		try = opt.Password
+	}
+	if err := s.checkPassword(ctx, user, old, try); err != nil {
+		return "", err
+	}
+	if opt.Password == "" {
+		return old.PasswordHash, nil
+	}
+	return "", nil
 }

@@ -90,9 +90,9 @@ func parseAs(t *testing.T, argv []string, want Command) {
 	}
 }
 
-// A command line is split by shell quoting rules, where '' is an empty
+// A command line is split by shell quoting rules, where ” is an empty
 // argument. A splitter that drops it shifts the words after it: `put f
-// --password '' --hidden` would store a public file protected by the
+// --password ” --hidden` would store a public file protected by the
 // password "--hidden" instead of being refused for an empty password.
 func TestSplitKeepsEmptyArguments(t *testing.T) {
 	t.Parallel()

@@ -1,6 +1,7 @@
 package sshd
 
 import (
+	"crypto/sha256"
 	"errors"
 
 	"github.com/gliderlabs/ssh"
@@ -8,6 +9,10 @@ import (
 
 	"github.com/sshelf/sshelf/auth"
 )
+
+// lastFailureKey holds, per connection, a digest of the last failed
+// password attempt.
+const lastFailureKey ctxKey = "sshelf-last-failure"
 
 func (s *Server) passwordAuth(ctx ssh.Context, password string) bool {
 	return s.login(ctx, password, "password")
@@ -23,9 +28,17 @@ func (s *Server) keyboardInteractiveAuth(ctx ssh.Context, challenge gossh.Keyboa
 }
 
 func (s *Server) login(ctx ssh.Context, password, method string) bool {
+	// OpenSSH offers the same password by "password" and then by
+	// "keyboard-interactive": one mistyped password must count as one
+	// failure, not two.
+	attempt := sha256.Sum256([]byte(ctx.User() + "\x00" + password))
+	if last, ok := ctx.Value(lastFailureKey).([32]byte); ok && last == attempt {
+		return false
+	}
 	err := s.cfg.Accounts.Login(ctx, ctx.User(), password, ctx.RemoteAddr().String())
 	s.logLogin(ctx, method, err)
 	if err != nil {
+		ctx.SetValue(lastFailureKey, attempt)
 		return false
 	}
 	markAuthed(ctx)

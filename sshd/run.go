@@ -99,8 +99,9 @@ func (s *Server) run(ctx context.Context, c Command, cl *call) (result, error) {
 }
 
 func (s *Server) put(ctx context.Context, c Command, cl *call, password string) (result, error) {
-	// Only --password protects an upload: SSHELF_FILE_PASSWORD is for
-	// downloads here (SFTP uses it for both, having no flags).
+	// Only --password protects an upload. SSHELF_FILE_PASSWORD is the
+	// current password of a protected file being replaced (SFTP, having no
+	// flags, uses it for both).
 	if !c.HasPass {
 		password = ""
 	}
@@ -109,6 +110,7 @@ func (s *Server) put(ctx context.Context, c Command, cl *call, password string) 
 	}
 	up, err := s.cfg.Files.Create(ctx, cl.user, files.PutOptions{
 		Name: c.File, Hidden: c.Hidden, Password: password, SHA256: c.SHA256, Size: cl.size,
+		CurrentPassword: cl.envPassword,
 	})
 	if err != nil {
 		return result{}, err
