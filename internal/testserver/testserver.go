@@ -105,15 +105,22 @@ func Start(t testing.TB, modify func(*app.Options)) *Server {
 // Dial opens an SSH connection as user with password, checking the host key.
 func (s *Server) Dial(t testing.TB, user, password string) *gossh.Client {
 	t.Helper()
-	c, err := gossh.Dial("tcp", s.Addr, &gossh.ClientConfig{
-		User:            user,
-		Auth:            []gossh.AuthMethod{gossh.Password(password)},
-		HostKeyCallback: gossh.FixedHostKey(s.HostKey),
-		Timeout:         10 * time.Second,
-	})
+	c, err := gossh.Dial("tcp", s.Addr, s.ClientConfig(user, gossh.Password(password)))
 	if err != nil {
 		t.Fatalf("dial %s as %s: %v", s.Addr, user, err)
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// ClientConfig returns a client configuration for user that checks the
+// server's Ed25519 host key.
+func (s *Server) ClientConfig(user string, auth ...gossh.AuthMethod) *gossh.ClientConfig {
+	return &gossh.ClientConfig{
+		User:              user,
+		Auth:              auth,
+		HostKeyCallback:   gossh.FixedHostKey(s.HostKey),
+		HostKeyAlgorithms: []string{s.HostKey.Type()},
+		Timeout:           30 * time.Second,
+	}
 }
