@@ -50,3 +50,16 @@ func TestReplaceProtectedNeedsCurrentPassword(t *testing.T) {
 		})
 	}
 }
+
+func TestRenameOntoProtectedRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mustPut(t, "alice", PutOptions{Name: "src"}, []byte("src"))
+	e.mustPut(t, "alice", PutOptions{Name: "dst", Password: "pw"}, []byte("dst"))
+	if err := e.svc.Rename(t.Context(), "alice", "src", "dst"); !errors.Is(err, ErrPasswordRequired) {
+		t.Fatalf("rename onto a protected file: %v, want ErrPasswordRequired", err)
+	}
+	if got := e.mustGet(t, "alice", "dst", "pw"); string(got) != "dst" {
+		t.Fatalf("refused rename changed the target to %q", got)
+	}
+}

@@ -182,7 +182,7 @@ func (s *Service) removeBlob(ctx context.Context, key string) {
 }
 
 // Rename moves a file to a new name; only its owner may, and it may replace
-// only a file of the same owner.
+// only an unprotected file of the same owner.
 func (s *Service) Rename(ctx context.Context, user, from, to string) error {
 	if err := ValidateName(from); err != nil {
 		return err
@@ -196,6 +196,11 @@ func (s *Service) Rename(ctx context.Context, user, from, to string) error {
 		}
 		if dst != nil && dst.Owner != user {
 			return ErrNameTaken
+		}
+		if dst != nil && dst.PasswordHash != "" && from != to {
+			// Replacing a protected file removes its protection (rule 4);
+			// a rename carries no password to prove the owner knows it.
+			return ErrPasswordRequired
 		}
 		return nil
 	})
