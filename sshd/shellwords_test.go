@@ -2,6 +2,7 @@ package sshd
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -41,7 +42,7 @@ func TestSplitWords(t *testing.T) {
 }
 
 func FuzzSplitWords(f *testing.F) {
-	for _, s := range []string{"put 'a b' --password ''", `get "x\"y"`, `a\ b`, "'", "\"\\"} {
+	for _, s := range []string{"put 'a b' --password ''", `get "x\"y"`, `a\ b`, "'", "\"\\", "\xdd"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
@@ -64,14 +65,7 @@ func FuzzSplitWords(f *testing.F) {
 	})
 }
 
+// shellQuote quotes s byte by byte, so that invalid UTF-8 survives.
 func shellQuote(s string) string {
-	out := "'"
-	for _, r := range s {
-		if r == '\'' {
-			out += `'\''`
-		} else {
-			out += string(r)
-		}
-	}
-	return out + "'"
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
