@@ -23,13 +23,6 @@ func sessionEnv(sess ssh.Session, key string) (string, bool) {
 // handleSession serves a session with a command (exec), or with none: the
 // terminal UI on a terminal, else the help text.
 func (s *Server) handleSession(sess ssh.Session) {
-	release, err := s.sessions.acquire(sess.User())
-	if err != nil {
-		fmt.Fprintf(sess.Stderr(), "sshelf: %v\n", err)
-		sess.Exit(1)
-		return
-	}
-	defer release()
 
 	if sess.RawCommand() == "" {
 		if _, _, isPty := sess.Pty(); isPty && s.cfg.TUI != nil {

@@ -2,7 +2,10 @@ package sshd
 
 import (
 	"errors"
+	"fmt"
 	"sync"
+
+	"github.com/gliderlabs/ssh"
 )
 
 var errTooManySessions = errors.New("too many sessions, try again later")
@@ -40,4 +43,27 @@ func (l *sessionLimiter) acquire(user string) (release func(), err error) {
 			}
 		})
 	}, nil
+}
+
+// limited wraps a session handler in the session limits, so that no way in
+// can forget them; refuse tells a refused client why, in its own framing.
+func (s *Server) limited(h ssh.Handler, refuse func(ssh.Session, error)) ssh.Handler {
+	return func(sess ssh.Session) {
+		release, err := s.sessions.acquire(sess.User())
+		if err != nil {
+			refuse(sess, err)
+			sess.Exit(1)
+			return
+		}
+		defer release()
+		h(sess)
+	}
+}
+
+func refuseOnStderr(sess ssh.Session, err error) {
+	fmt.Fprintf(sess.Stderr(), "sshelf: %v\n", err)
+}
+
+func refuseFramed(sess ssh.Session, err error) {
+	writeEnd(sess, 1, "sshelf: "+err.Error())
 }

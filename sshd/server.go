@@ -57,7 +57,7 @@ func New(cfg Config) *Server {
 	s.ssh = &ssh.Server{
 		Version:                    "sshelf",
 		HostSigners:                toSigners(cfg.HostKeys),
-		Handler:                    s.handleSession,
+		Handler:                    s.limited(s.handleSession, refuseOnStderr),
 		PasswordHandler:            s.passwordAuth,
 		KeyboardInteractiveHandler: s.keyboardInteractiveAuth,
 		PublicKeyHandler:           s.publicKeyAuth,
@@ -66,8 +66,8 @@ func New(cfg Config) *Server {
 		IdleTimeout:                cfg.IdleTimeout,
 		ChannelHandlers:            map[string]ssh.ChannelHandler{"session": s.sessionChannel},
 		SubsystemHandlers: map[string]ssh.SubsystemHandler{
-			"sshelf": s.handleSubsystem,
-			"sftp":   s.handleSFTP,
+			"sshelf": ssh.SubsystemHandler(s.limited(s.handleSubsystem, refuseFramed)),
+			"sftp":   ssh.SubsystemHandler(s.limited(s.handleSFTP, refuseOnStderr)),
 		},
 		// No port forwarding: gliderlabs refuses it when these callbacks are
 		// nil, and no "tcpip-forward" request handler is registered.

@@ -17,13 +17,6 @@ import (
 // handlers (sftp_*.go) only translate requests into files.Service calls;
 // every rule is checked there.
 func (s *Server) handleSFTP(sess ssh.Session) {
-	release, err := s.sessions.acquire(sess.User())
-	if err != nil {
-		fmt.Fprintf(sess.Stderr(), "sshelf: %v\n", err)
-		sess.Exit(1)
-		return
-	}
-	defer release()
 	// A terminal would rewrite newlines in the binary SFTP stream.
 	if _, _, isPty := sess.Pty(); isPty {
 		fmt.Fprintln(sess.Stderr(), "sshelf: sftp: no terminal allowed on an SFTP session")
@@ -32,7 +25,7 @@ func (s *Server) handleSFTP(sess ssh.Session) {
 	}
 	fs := s.newSFTPSession(sess)
 	rs := sftp.NewRequestServer(sess, sftp.Handlers{FileGet: fs, FilePut: fs, FileCmd: fs, FileList: fs})
-	err = rs.Serve()
+	err := rs.Serve()
 	// Uploads still open were told of the error by pkg/sftp (TransferError)
 	// and aborted when it closed them. The exit status goes out before the
 	// channel closes, or ssh reports -1 and scp fails.

@@ -28,13 +28,6 @@ const (
 // handleSubsystem serves the sshelf subsystem: many file commands in one
 // session, framed as docs/subsystem.md describes.
 func (s *Server) handleSubsystem(sess ssh.Session) {
-	release, err := s.sessions.acquire(sess.User())
-	if err != nil {
-		writeEnd(sess, 1, "sshelf: "+err.Error())
-		sess.Exit(1)
-		return
-	}
-	defer release()
 	sess.Exit(s.serveRequests(sess.Context(), sess))
 }
 
