@@ -38,12 +38,68 @@ CREATE INDEX IF NOT EXISTS files_public_size ON files(size, name) WHERE hidden =
 CREATE INDEX IF NOT EXISTS files_public_uploaded ON files(uploaded, name) WHERE hidden = 0;
 `
 
-// NewSQLiteCatalog creates the catalog's table in db if needed.
+// usageSchema keeps each owner's total size in file_usage, maintained by
+// triggers in the transaction of every change to files (whoever makes it:
+// this process, `sshelf user ...`, a migration). Summing the owner's sizes
+// on each put instead costs time in proportion to the owner's file count:
+// about 25 ms at 100,000 files, on every upload.
+const usageSchema = `
+CREATE TABLE file_usage (
+	owner TEXT PRIMARY KEY,
+	bytes INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER files_usage_insert AFTER INSERT ON files BEGIN
+	INSERT INTO file_usage (owner, bytes) VALUES (NEW.owner, NEW.size)
+		ON CONFLICT(owner) DO UPDATE SET bytes = bytes + excluded.bytes;
+END;
+CREATE TRIGGER files_usage_delete AFTER DELETE ON files BEGIN
+	UPDATE file_usage SET bytes = bytes - OLD.size WHERE owner = OLD.owner;
+END;
+CREATE TRIGGER files_usage_update AFTER UPDATE OF owner, size ON files BEGIN
+	UPDATE file_usage SET bytes = bytes - OLD.size WHERE owner = OLD.owner;
+	INSERT INTO file_usage (owner, bytes) VALUES (NEW.owner, NEW.size)
+		ON CONFLICT(owner) DO UPDATE SET bytes = bytes + excluded.bytes;
+END;
+INSERT INTO file_usage (owner, bytes) SELECT owner, SUM(size) FROM files WHERE true GROUP BY owner;
+`
+
+// NewSQLiteCatalog creates the catalog's tables in db if needed.
 func NewSQLiteCatalog(ctx context.Context, db *sql.DB) (*SQLiteCatalog, error) {
 	if _, err := db.ExecContext(ctx, catalogSchema); err != nil {
 		return nil, fmt.Errorf("catalog schema: %w", err)
 	}
-	return &SQLiteCatalog{db: db}, nil
+	c := &SQLiteCatalog{db: db}
+	if err := c.ensureUsage(ctx); err != nil {
+		return nil, fmt.Errorf("catalog schema: %w", err)
+	}
+	return c, nil
+}
+
+// ensureUsage creates file_usage and its triggers, filled from the files
+// already there, in one write transaction: another process opening the
+// same database at once waits and then finds them made.
+func (c *SQLiteCatalog) ensureUsage(ctx context.Context) error {
+	return c.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'file_usage'`).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, usageSchema)
+		return err
+	})
+}
+
+// usage reads the bytes owner's files hold.
+func usage(ctx context.Context, q querier, owner string) (int64, error) {
+	var n int64
+	err := q.QueryRowContext(ctx, `SELECT bytes FROM file_usage WHERE owner = ?`, owner).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return n, err
 }
 
 const recordColumns = `name, owner, size, hidden, password_hash, sha256, uploaded, blob`
@@ -133,11 +189,11 @@ func (c *SQLiteCatalog) Put(ctx context.Context, rec Record, check func(*Record,
 		case !errors.Is(err, ErrNotFound):
 			return err
 		}
-		var usage int64
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(size), 0) FROM files WHERE owner = ?`, rec.Owner).Scan(&usage); err != nil {
+		used, err := usage(ctx, tx, rec.Owner)
+		if err != nil {
 			return err
 		}
-		if err := check(old, usage); err != nil {
+		if err := check(old, used); err != nil {
 			return err
 		}
 		replaced = old
@@ -249,9 +305,7 @@ func (c *SQLiteCatalog) HasBlob(ctx context.Context, key string) (bool, error) {
 	return n > 0, err
 }
 
-// Usage sums the sizes of owner's files.
+// Usage returns the bytes owner's files hold (see usageSchema).
 func (c *SQLiteCatalog) Usage(ctx context.Context, owner string) (int64, error) {
-	var n int64
-	err := c.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(size), 0) FROM files WHERE owner = ?`, owner).Scan(&n)
-	return n, err
+	return usage(ctx, c.db, owner)
 }

@@ -44,9 +44,23 @@ type Upload struct {
 	h       hash.Hash
 	hashed  int64 // bytes hashed, always a prefix of the content
 	size    int64 // current length of the content
-	inOrder bool  // every write so far extended the hashed prefix
+	inOrder bool  // no write so far changed hashed bytes
+	// ahead are the ranges written beyond the hashed prefix, sorted and
+	// disjoint: SFTP clients keep many writes in flight and pkg/sftp runs
+	// them on several workers, so they land slightly out of order. Once
+	// the prefix reaches a range, it is read back and hashed, so the hash
+	// still takes one pass over the data instead of a second one at Commit.
+	ahead   []span
+	scratch []byte // for reading ranges back
 	done    bool
 }
+
+// span is the byte range [start, end).
+type span struct{ start, end int64 }
+
+// maxAhead bounds the ranges tracked; a client writing all over the file
+// makes Commit hash the content again instead.
+const maxAhead = 1024
 
 // Create starts an upload for user. It refuses early what would be refused
 // at Commit anyway: a bad name, another user's name, a full quota.
@@ -139,16 +153,72 @@ func (u *Upload) writeAt(p []byte, off int64) (int, error) {
 		return 0, u.limitErr
 	}
 	n, err := u.w.WriteAt(p, off)
-	if u.inOrder && off == u.hashed {
-		u.h.Write(p[:n])
-		u.hashed += int64(n)
-	} else if n > 0 {
-		u.inOrder = false
-	}
 	if n > 0 { // a zero-length write past the end does not extend the content
+		u.track(p[:n], off)
 		u.size = max(u.size, off+int64(n))
 	}
 	return n, err
+}
+
+// track keeps the hash up with the bytes p just written at off.
+func (u *Upload) track(p []byte, off int64) {
+	end := off + int64(len(p))
+	switch {
+	case !u.inOrder:
+	case off == u.hashed:
+		u.h.Write(p)
+		u.hashed = end
+		u.catchUp()
+	case off > u.hashed:
+		u.addAhead(span{off, end})
+	default: // hashed bytes were rewritten: hash again at Commit
+		u.inOrder = false
+	}
+}
+
+// addAhead records a range written beyond the hashed prefix, merging it
+// with the ranges it touches.
+func (u *Upload) addAhead(r span) {
+	i := 0
+	for i < len(u.ahead) && u.ahead[i].end < r.start {
+		i++
+	}
+	j := i
+	for j < len(u.ahead) && u.ahead[j].start <= r.end {
+		r.start, r.end = min(r.start, u.ahead[j].start), max(r.end, u.ahead[j].end)
+		j++
+	}
+	u.ahead = append(u.ahead[:i], append([]span{r}, u.ahead[j:]...)...)
+	if len(u.ahead) > maxAhead {
+		u.inOrder, u.ahead = false, nil
+	}
+}
+
+// catchUp hashes the ranges written ahead that the prefix now reaches,
+// reading them back from the blob (still in the page cache).
+func (u *Upload) catchUp() {
+	for len(u.ahead) > 0 && u.ahead[0].start <= u.hashed {
+		r := u.ahead[0]
+		u.ahead = u.ahead[1:]
+		if r.end <= u.hashed {
+			continue
+		}
+		if u.scratch == nil {
+			u.scratch = make([]byte, 64<<10)
+		}
+		for u.hashed < r.end {
+			chunk := u.scratch[:min(int64(len(u.scratch)), r.end-u.hashed)]
+			if n, err := u.w.ReadAt(chunk, u.hashed); n < len(chunk) || err != nil && err != io.EOF {
+				u.inOrder, u.ahead = false, nil // Commit hashes again, or fails reading
+				return
+			}
+			u.h.Write(chunk)
+			u.hashed += int64(len(chunk))
+		}
+	}
+	if len(u.ahead) == 0 {
+		u.ahead = nil // let append start a fresh array rather than grow past a consumed prefix
+	}
 }
 
 // Truncate sets the content's length, as SFTP clients do before closing.
@@ -173,6 +243,7 @@ func (u *Upload) Truncate(size int64) error {
 	if size != u.hashed {
 		u.inOrder = false
 	}
+	u.ahead = nil // all beyond the hashed prefix, cut or hashed again at Commit
 	u.size = size
 	return nil
 }
