@@ -1,0 +1,79 @@
+package files
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"math/rand/v2"
+	"os"
+	"testing"
+)
+
+// diskWriter gathers small writes; whatever the order of writes, reads
+// and truncations, what it reads back and commits is what was written.
+func TestDiskWriterGathersWritesFaithfully(t *testing.T) {
+	ctx := context.Background()
+	b, err := NewDiskBlobs(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for run := 0; run < 50; run++ {
+		bw, err := b.Create(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var model []byte
+		off := int64(0)
+		for op := 0; op < 200; op++ {
+			switch k := r.IntN(10); {
+			case k < 6: // mostly the next chunk, sometimes a jump back or ahead
+				if r.IntN(4) == 0 {
+					off = r.Int64N(int64(len(model)) + 40000)
+				}
+				p := make([]byte, 1+r.IntN(40000))
+				for i := range p {
+					p[i] = byte(r.Uint32())
+				}
+				if n, err := bw.WriteAt(p, off); err != nil || n != len(p) {
+					t.Fatalf("write: %d, %v", n, err)
+				}
+				if end := off + int64(len(p)); end > int64(len(model)) {
+					model = append(model, make([]byte, end-int64(len(model)))...)
+				}
+				copy(model[off:], p)
+				off += int64(len(p))
+			case k < 9: // read back somewhere
+				if len(model) == 0 {
+					continue
+				}
+				at := r.Int64N(int64(len(model)))
+				p := make([]byte, min(1+r.Int64N(60000), int64(len(model))-at))
+				if n, err := bw.ReadAt(p, at); n != len(p) || err != nil && err != io.EOF {
+					t.Fatalf("read: %d, %v", n, err)
+				}
+				if !bytes.Equal(p, model[at:at+int64(len(p))]) {
+					t.Fatalf("run %d op %d: read back at %d differs", run, op, at)
+				}
+			default:
+				size := r.Int64N(int64(len(model)) + 1)
+				if err := bw.Truncate(size); err != nil {
+					t.Fatal(err)
+				}
+				model = model[:size]
+			}
+		}
+		key, err := bw.Commit(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := b.path(key)
+		got, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, model) {
+			t.Fatalf("run %d: committed %d bytes differing from the %d written", run, len(got), len(model))
+		}
+	}
+}
