@@ -217,6 +217,10 @@ func (in *instance) start(t *testing.T) *server {
 	}()
 	t.Cleanup(func() {
 		s.stop(t)
+		// scripts/test runs a race-enabled server: its reports land here.
+		if strings.Contains(s.logText(), "WARNING: DATA RACE") {
+			t.Errorf("the server hit a data race")
+		}
 		if t.Failed() {
 			t.Logf("server log (%s):\n%s", s.addr, tail(s.logText(), 40))
 		}
