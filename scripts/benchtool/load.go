@@ -58,7 +58,7 @@ func runLoad(ctx context.Context, e *env, c config, n int, rep *report) error {
 			if t.name == "sshelf" {
 				userOf = func(i int) string { return accounts[i/usersPerAccount] }
 			}
-			st := loadOnce(e, t, n, c.loadIters, userOf)
+			st := loadOnce(ctx, e, t, n, c.loadIters, userOf)
 			rep.addLoad(n, t.name, st)
 			logf("round %d %-7s %4d sessions: %6.1f ops/s p50 %v p99 %v errors %d %s", r+1, t.name, n,
 				st.opsPerSec, pct(st.lat, 50), pct(st.lat, 99), st.errors, st.firstErr)
@@ -67,7 +67,7 @@ func runLoad(ctx context.Context, e *env, c config, n int, rep *report) error {
 	return nil
 }
 
-func loadOnce(e *env, t *target, n, iters int, userOf func(int) string) loadStats {
+func loadOnce(ctx context.Context, e *env, t *target, n, iters int, userOf func(int) string) loadStats {
 	var (
 		mu    sync.Mutex
 		st    loadStats
@@ -81,7 +81,7 @@ func loadOnce(e *env, t *target, n, iters int, userOf func(int) string) loadStat
 			data := make([]byte, loadFileSize)
 			rand.Read(data)
 			<-ready
-			for k := 0; k < iters; k++ {
+			for k := 0; k < iters && ctx.Err() == nil; k++ {
 				start := time.Now()
 				err := oneOp(e, t, userOf(i), fmt.Sprintf("load-%d-%d", i, k), data)
 				d := time.Since(start)

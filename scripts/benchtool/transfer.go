@@ -104,7 +104,7 @@ func runTransfers(ctx context.Context, e *env, c config, rep *report) error {
 				var stderr bytes.Buffer
 				cmd.Stderr = &stderr
 				start := time.Now()
-				err := cmd.Run()
+				err := runCtx(ctx, cmd)
 				d := time.Since(start)
 				closeFiles(cmd)
 				if err != nil {
@@ -126,6 +126,16 @@ func runTransfers(ctx context.Context, e *env, c config, rep *report) error {
 		}
 	}
 	return nil
+}
+
+// runCtx runs cmd, killing it if ctx ends first (SIGINT/SIGTERM).
+func runCtx(ctx context.Context, cmd *exec.Cmd) error {
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() { cmd.Process.Kill() })
+	defer stop()
+	return cmd.Wait()
 }
 
 func pick(up bool, src, dst string) string {
