@@ -4,6 +4,7 @@
 package sshd
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"log/slog"
@@ -115,8 +116,21 @@ func (s *Server) onConnect(ctx ssh.Context, conn net.Conn) net.Conn {
 			conn.Close()
 		}
 	})
-	return conn
+	return &bufferedConn{Conn: conn, r: bufio.NewReaderSize(conn, connReadBuffer)}
 }
+
+// connReadBuffer is how much is read from the socket at once. x/crypto/ssh
+// reads each packet in two or more calls (length, then body) through a
+// 4 KiB buffer: this turns a stream of 32 KiB packets into a few large
+// reads instead of two system calls per packet.
+const connReadBuffer = 128 << 10
+
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 func markAuthed(ctx ssh.Context) {
 	if b, ok := ctx.Value(authedKey).(*atomic.Bool); ok {
