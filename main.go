@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -160,12 +159,6 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	f.opt.Logger = log
-	// A server's heap is mostly transfer buffers that die young: collecting
-	// at 1.5x the live heap instead of 2x keeps peak memory near 50 MiB
-	// during 1 GiB transfers for a few percent of CPU. GOGC overrides it.
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(50)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a, err := app.Open(ctx, f.opt)
