@@ -45,11 +45,7 @@ func (sc *scpSession) send(path string, preserve bool) error {
 			return err
 		}
 	}
-	mode := publicMode
-	if d.Hidden {
-		mode = hiddenMode
-	}
-	if _, err := fmt.Fprintf(sc.out, "C%04o %d %s\n", mode, d.Size, d.Name); err != nil {
+	if _, err := fmt.Fprintf(sc.out, "C%04o %d %s\n", uint32(modeOf(d.Hidden)), d.Size, d.Name); err != nil {
 		return err
 	}
 	if err := sc.readStatus(); err != nil {

@@ -71,7 +71,7 @@ func (fs *sftpSession) setstat(name string, set sftp.FileAttrFlags, a *sftp.File
 	svc := fs.srv.cfg.Files
 	op := "setstat"
 	if set.Permissions {
-		hide := a.Mode&0o004 == 0
+		hide := hiddenByMode(a.Mode)
 		op = "unhide"
 		if hide {
 			op = "hide"

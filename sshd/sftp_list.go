@@ -13,14 +13,6 @@ import (
 	"github.com/sshelf/sshelf/files"
 )
 
-// Modes shown for files: others may read a public file, not a hidden one;
-// chmod sets visibility the same way (sftp_cmd.go).
-const (
-	publicMode = 0o644
-	hiddenMode = 0o600
-	rootMode   = os.ModeDir | 0o755
-)
-
 // listPage is how many files one catalog query fetches for a listing.
 const listPage = 1000
 
@@ -109,11 +101,7 @@ func (fs *sftpSession) info(f files.File) *fileInfo {
 	fs.mu.Lock()
 	fs.owners[uid] = f.Owner
 	fs.mu.Unlock()
-	mode := os.FileMode(publicMode)
-	if f.Hidden {
-		mode = hiddenMode
-	}
-	return &fileInfo{name: f.Name, size: f.Size, mode: mode, modTime: f.Uploaded, uid: uid}
+	return &fileInfo{name: f.Name, size: f.Size, mode: modeOf(f.Hidden), modTime: f.Uploaded, uid: uid}
 }
 
 // rootLister pages through the public files (rule 1) as the client reads
