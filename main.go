@@ -20,6 +20,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sshelf/sshelf/app"
+	"github.com/sshelf/sshelf/internal/gcpace"
 	"github.com/sshelf/sshelf/internal/throttle"
 	"github.com/sshelf/sshelf/sshd/tui"
 )
@@ -161,6 +162,11 @@ func serve(args []string, stderr io.Writer) int {
 	f.opt.Logger = log
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if _, set := os.LookupEnv("GOGC"); !set {
+		// 32 MiB of headroom over the live heap between collections: see
+		// internal/gcpace. GOGC, when set, is the operator's choice.
+		go gcpace.Keep(ctx, 10<<20, 100*time.Millisecond)
+	}
 	a, err := app.Open(ctx, f.opt)
 	if err != nil {
 		log.Error("start", "err", err)
