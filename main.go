@@ -163,7 +163,7 @@ func serve(args []string, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if _, set := os.LookupEnv("GOGC"); !set {
-		// 32 MiB of headroom over the live heap between collections: see
+		// 10 MiB of headroom over the live heap between collections: see
 		// internal/gcpace. GOGC, when set, is the operator's choice.
 		go gcpace.Keep(ctx, 10<<20, 100*time.Millisecond)
 	}
