@@ -83,6 +83,27 @@ func TestSFTPPutGetRenameRemove(t *testing.T) {
 	}
 }
 
+// OpenSSH's sftp resumes an upload (reput, put -a) by opening without
+// TRUNC and writing from the remote size on: the bytes already there are
+// kept, and the result is committed whole. reget resumes a download.
+func TestSFTPResumedTransfers(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	dir := t.TempDir()
+	content := randBytes(t, 1<<20+5)
+	writeLocal(t, dir, "part.bin", content[:300000], 0o644)
+	writeLocal(t, dir, "whole.bin", content, 0o644)
+	mustSFTP(t, srv, alice(), dir, "put part.bin f.bin", "reput whole.bin f.bin")
+	if fi := info(t, srv, "alice", defaultPasswd, "f.bin"); fi.SHA256 != sha256hex(content) || fi.Size != int64(len(content)) {
+		t.Errorf("after reput: recorded %+v, want the whole file", fi)
+	}
+	writeLocal(t, dir, "back.bin", content[:12345], 0o644)
+	mustSFTP(t, srv, alice(), dir, "reget f.bin back.bin")
+	if got := readLocal(t, filepath.Join(dir, "back.bin")); sha256hex(got) != sha256hex(content) {
+		t.Error("reget: downloaded content differs")
+	}
+}
+
 // Rules 1 and 2, and SSHELF_HIDDEN.
 func TestSFTPHiddenFiles(t *testing.T) {
 	t.Parallel()

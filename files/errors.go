@@ -4,7 +4,10 @@
 // a Service; none re-implements a rule.
 package files
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors. Transports map them to exit codes and SFTP statuses with
 // errors.Is; their text is what a user reads after "sshelf: COMMAND: NAME: ".
@@ -27,12 +30,18 @@ var (
 	ErrNoSpace          = errors.New("no space left on the server; nothing stored")
 	ErrClosed           = errors.New("transfer already closed")
 	ErrConflict         = errors.New("file changed meanwhile; try again")
+	ErrExists           = errors.New("file exists")
+	// ErrGaps and ErrFragmented are incomplete uploads of SFTP clients
+	// that write at offsets: bytes never written, or writes too scattered.
+	ErrGaps       = fmt.Errorf("%w: parts of the file were never written", ErrIncomplete)
+	ErrFragmented = fmt.Errorf("%w: writes too scattered", ErrIncomplete)
 )
 
 var userErrors = []error{
 	ErrNotFound, ErrPermission, ErrNameTaken, ErrPasswordRequired, ErrWrongPassword,
 	ErrThrottled, ErrNotProtected, ErrEmptyPassword, ErrQuota, ErrTooLarge,
-	ErrHashMismatch, ErrBadHash, ErrIncomplete, ErrCorrupt, ErrNoSpace, ErrClosed, ErrConflict,
+	ErrHashMismatch, ErrBadHash, ErrGaps, ErrFragmented, ErrIncomplete, ErrCorrupt, ErrNoSpace,
+	ErrClosed, ErrConflict, ErrExists,
 }
 
 // Reason returns the text to show a user for err: a rule's own words for

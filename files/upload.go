@@ -22,6 +22,13 @@ type PutOptions struct {
 	CurrentPassword string
 	SHA256          string // expected hex digest; "" checks nothing
 	Size            int64  // size the client declared; < 0 when unknown
+	// KeepOld starts the upload from the existing file's content, as an
+	// SFTP open without truncation does: bytes the client does not write
+	// keep their old values (appending, resuming, changing a few bytes).
+	// The result is still a new version, committed whole or not at all.
+	KeepOld bool
+	// Exclusive refuses the upload if the name exists (SFTP's EXCL flag).
+	Exclusive bool
 }
 
 // Upload is content on its way in. It is hashed as it is written, becomes
@@ -39,12 +46,20 @@ type Upload struct {
 	// limit is the most bytes this upload may hold; limitErr says why.
 	limit    int64
 	limitErr error
+	// base is the blob of the version this upload started from (KeepOld);
+	// its bytes in [0, baseLen) that were not written are copied in at
+	// Commit (or at the first read back). Commit refuses if the file no
+	// longer has that version.
+	base    string
+	baseLen int64
+	filled  bool // base bytes copied in
 
 	mu      sync.Mutex
 	h       hash.Hash
 	hashed  int64 // bytes hashed, always a prefix of the content
 	size    int64 // current length of the content
-	inOrder bool  // no write so far changed hashed bytes
+	written byteRanges
+	inOrder bool // no write so far changed hashed bytes
 	// ahead are the ranges written beyond the hashed prefix, sorted and
 	// disjoint: SFTP clients keep many writes in flight and pkg/sftp runs
 	// them on several workers, so they land slightly out of order. Once
@@ -76,13 +91,20 @@ func (s *Service) Create(ctx context.Context, user string, opt PutOptions) (*Upl
 	}
 	var oldSize int64
 	var keepHash, replacesHash string
+	var base string
 	old, err := s.catalog.Lookup(ctx, opt.Name)
 	switch {
 	case err == nil:
 		if old.Owner != user {
 			return nil, ErrNameTaken
 		}
+		if opt.Exclusive {
+			return nil, ErrExists
+		}
 		oldSize = old.Size
+		if opt.KeepOld {
+			base = old.Blob
+		}
 		if keepHash, err = s.replaceProtected(ctx, user, old, opt); err != nil {
 			return nil, err
 		}
@@ -92,6 +114,9 @@ func (s *Service) Create(ctx context.Context, user string, opt PutOptions) (*Upl
 	}
 	u := &Upload{s: s, user: user, opt: opt, h: sha256.New(), inOrder: true, limit: math.MaxInt64,
 		pwHash: keepHash, replacesHash: replacesHash}
+	if base != "" {
+		u.base, u.baseLen, u.size = base, oldSize, oldSize
+	}
 	if m := s.limits.MaxFileSize; m > 0 {
 		u.limit, u.limitErr = m, ErrTooLarge
 	}
@@ -128,7 +153,7 @@ func (u *Upload) Size() int64 {
 	return u.size
 }
 
-// Write appends p.
+// Write appends p (after the old content, with KeepOld).
 func (u *Upload) Write(p []byte) (int, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -156,6 +181,9 @@ func (u *Upload) writeAt(p []byte, off int64) (int, error) {
 	if n > 0 { // a zero-length write past the end does not extend the content
 		u.track(p[:n], off)
 		u.size = max(u.size, off+int64(n))
+		if werr := u.written.add(off, off+int64(n)); werr != nil && err == nil {
+			err = werr
+		}
 	}
 	return n, err
 }
@@ -237,6 +265,15 @@ func (u *Upload) Truncate(size int64) error {
 	if size == u.size {
 		return nil
 	}
+	if size > u.size {
+		// The zeros added are bytes the client asked for.
+		if err := u.written.add(u.size, size); err != nil {
+			return err
+		}
+	} else {
+		u.written.cut(size)
+		u.baseLen = min(u.baseLen, size)
+	}
 	if err := u.w.Truncate(size); err != nil {
 		return err
 	}
@@ -253,6 +290,13 @@ func (u *Upload) Truncate(size int64) error {
 func (u *Upload) ReadAt(p []byte, off int64) (int, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	if u.done {
+		return 0, ErrClosed
+	}
+	// io.ReaderAt has no context; copying the old bytes in is local I/O.
+	if err := u.fill(context.Background()); err != nil {
+		return 0, err
+	}
 	if off >= u.size {
 		return 0, io.EOF
 	}
@@ -310,6 +354,12 @@ func (u *Upload) commit(ctx context.Context) (File, error) {
 	if u.opt.Size >= 0 && u.size != u.opt.Size {
 		return File{}, ErrIncomplete
 	}
+	if err := u.fill(ctx); err != nil {
+		return File{}, err
+	}
+	if !u.written.covers(u.size) {
+		return File{}, ErrGaps
+	}
 	sum, err := u.sum()
 	if err != nil {
 		return File{}, err
@@ -339,6 +389,13 @@ func (u *Upload) commit(ctx context.Context) (File, error) {
 		if old != nil && old.Owner != u.user {
 			return ErrNameTaken
 		}
+		if old != nil && u.opt.Exclusive {
+			return ErrExists
+		}
+		if u.base != "" && (old == nil || old.Blob != u.base) {
+			// Started from a version that has been replaced or removed.
+			return ErrConflict
+		}
 		if old != nil && old.PasswordHash != "" && old.PasswordHash != u.replacesHash {
 			// Protected (or re-protected) since Create checked the password.
 			return ErrConflict
@@ -359,6 +416,41 @@ func (u *Upload) commit(ctx context.Context) (File, error) {
 		u.s.removeBlob(ctx, old.Blob)
 	}
 	return rec.File, nil
+}
+
+// fill copies in the bytes of the version the upload started from that
+// were not written (KeepOld), once.
+func (u *Upload) fill(ctx context.Context) error {
+	if u.base == "" || u.filled {
+		return nil
+	}
+	r, err := u.s.blobs.Open(ctx, u.base)
+	if err != nil {
+		// Replaced and removed since Create.
+		return fmt.Errorf("put %q: open the version it updates: %w (%v)", u.opt.Name, ErrConflict, err)
+	}
+	defer r.Close()
+	buf := make([]byte, 256<<10)
+	err = u.written.gaps(u.baseLen, func(start, end int64) error {
+		for off := start; off < end; {
+			chunk := buf[:min(int64(len(buf)), end-off)]
+			if _, err := r.ReadAt(chunk, off); err != nil {
+				return fmt.Errorf("put %q: read the version it updates: %w", u.opt.Name, err)
+			}
+			if _, err := u.w.WriteAt(chunk, off); err != nil {
+				return err
+			}
+			u.track(chunk, off)
+			off += int64(len(chunk))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	u.filled = true
+	// Everything below the old length now holds content.
+	return u.written.add(0, u.baseLen)
 }
 
 // replaceProtected applies rule 4 to an owner's upload onto a protected

@@ -53,7 +53,7 @@ func (e *sftpStatus) Error() string { return e.msg }
 func (e *sftpStatus) Unwrap() error { return e.code }
 
 // sftpRefusals are the transport's own refusals, beside files/ errors.
-var sftpRefusals = []error{errIsRoot, errNoDirectories, errUnsupported, errGaps, errTooFragmented}
+var sftpRefusals = []error{errIsRoot, errNoDirectories, errUnsupported}
 
 func isSFTPRefusal(err error) bool {
 	for _, e := range sftpRefusals {

@@ -408,6 +408,75 @@ func TestSFTPUploadWithGapIsRefused(t *testing.T) {
 	waitTempEmpty(t, srv)
 }
 
+// An open without TRUNC keeps the bytes the client does not write, as on
+// any SFTP server: appends, in-place changes and resumed uploads work, each
+// committed whole as a new version on close. EXCL refuses an existing name.
+func TestSFTPOpenWithoutTruncKeepsOldBytes(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, nil)
+	c := sftpClient(t, srv, "alice", "pw-a")
+	sftpPut(t, c, "f", []byte("0123456789"))
+	content := func() string {
+		b, err := sftpGet(c, "f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+
+	f, err := c.OpenFile("f", os.O_WRONLY|os.O_APPEND)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := f.Stat(); err != nil || fi.Size() != 10 {
+		t.Errorf("stat of the open handle: %v, %v; want the old size 10", fi, err)
+	}
+	if _, err := f.WriteAt([]byte("ab"), 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := content(); got != "0123456789ab" {
+		t.Errorf("after an append: %q", got)
+	}
+
+	f, err = c.OpenFile("f", os.O_RDWR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte("XY"), 2)
+	b := make([]byte, 12)
+	if n, err := f.ReadAt(b, 0); n != 12 || string(b) != "01XY456789ab" {
+		t.Errorf("read back of an open handle: %q, %v", b[:n], err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := content(); got != "01XY456789ab" {
+		t.Errorf("after a change in place: %q", got)
+	}
+	if got := info(t, srv, "f"); got.SHA256 != hexSum([]byte("01XY456789ab")) {
+		t.Errorf("recorded sha256 %s is not the new content's", got.SHA256)
+	}
+
+	if _, err := c.OpenFile("f", os.O_WRONLY|os.O_CREATE|os.O_EXCL); err == nil {
+		t.Error("an exclusive create of an existing name succeeded")
+	}
+	f, err = c.OpenFile("g", os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		t.Fatalf("exclusive create of a new name: %v", err)
+	}
+	f.Write([]byte("new"))
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := content(); got != "01XY456789ab" {
+		t.Errorf("f changed by a refused exclusive create: %q", got)
+	}
+	waitTempEmpty(t, srv)
+}
+
 // pkg/sftp's client with concurrent writes sends them out of order; the
 // recorded SHA-256 must still be the content's.
 func TestSFTPConcurrentWritesRecordTheRightHash(t *testing.T) {

@@ -12,10 +12,6 @@ import (
 	"github.com/sshelf/sshelf/files"
 )
 
-// errGaps is a close of an upload whose bytes were not all written, as a
-// resumed upload's would be: sshelf cannot append to a stored file.
-var errGaps = fmt.Errorf("%w: parts of the file were never written (resuming an upload is not supported; upload it whole)", files.ErrIncomplete)
-
 // Filewrite starts an upload. It is stored public and unprotected unless
 // the session's SSHELF_HIDDEN and SSHELF_FILE_PASSWORD say otherwise; the
 // mode the client sends with the open is ignored (OpenSSH sends the local
@@ -36,8 +32,13 @@ func (fs *sftpSession) create(r *sftp.Request) (*sftpUpload, error) {
 	if err != nil {
 		return nil, sftpError(err)
 	}
+	// An open without TRUNC keeps the bytes the client does not write, as
+	// on any SFTP server: appending, resuming (sftp reput), or changing a
+	// part. The new version is still committed whole on close, or not.
+	flags := r.Pflags()
 	up, err := fs.srv.cfg.Files.Create(fs.ctx, fs.user, files.PutOptions{
 		Name: name, Hidden: fs.hidden, Password: fs.password, Size: -1,
+		KeepOld: !flags.Trunc, Exclusive: flags.Excl,
 	})
 	if err != nil {
 		fs.audit("put", name, result{}, err, start)
@@ -56,10 +57,9 @@ type sftpUpload struct {
 	up    *files.Upload
 	start time.Time
 
-	mu      sync.Mutex
-	written byteRanges
-	failed  error // a write failed or the session broke: never commit
-	closed  bool
+	mu     sync.Mutex
+	failed error // a write failed or the session broke: never commit
+	closed bool
 }
 
 func (u *sftpUpload) WriteAt(p []byte, off int64) (int, error) {
@@ -69,9 +69,6 @@ func (u *sftpUpload) WriteAt(p []byte, off int64) (int, error) {
 		return 0, sftpError(u.failed)
 	}
 	n, err := u.up.WriteAt(p, off)
-	if err == nil {
-		err = u.written.add(off, off+int64(n))
-	}
 	if err != nil {
 		u.failed = err
 		return n, sftpError(err)
@@ -95,17 +92,7 @@ func (u *sftpUpload) truncate(size int64) error {
 	if u.failed != nil {
 		return u.failed
 	}
-	cur := u.up.Size()
-	if err := u.up.Truncate(size); err != nil {
-		return err
-	}
-	if size < cur {
-		u.written.cut(size)
-	} else if err := u.written.add(cur, size); err != nil {
-		u.failed = err
-		return err
-	}
-	return nil
+	return u.up.Truncate(size)
 }
 
 // TransferError is pkg/sftp's notice that the session ended with this
@@ -118,8 +105,8 @@ func (u *sftpUpload) TransferError(err error) {
 	}
 }
 
-// Close commits the upload if every byte arrived and nothing failed, and
-// aborts it otherwise.
+// Close commits the upload if nothing failed (files/ refuses one with bytes
+// never written), and aborts it otherwise.
 func (u *sftpUpload) Close() error {
 	u.fs.dropUpload(u)
 	u.mu.Lock()
@@ -129,11 +116,7 @@ func (u *sftpUpload) Close() error {
 	}
 	u.closed = true
 	size := u.up.Size()
-	err := u.failed
-	if err == nil && !u.written.covers(size) {
-		err = errGaps
-	}
-	if err != nil {
+	if err := u.failed; err != nil {
 		u.up.Abort()
 		if !files.IsUserError(err) {
 			err = fmt.Errorf("%w: %v", files.ErrIncomplete, err)

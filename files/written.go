@@ -1,21 +1,15 @@
-package sshd
+package files
 
-import (
-	"errors"
-	"sort"
-)
+import "sort"
 
 // maxRanges bounds how fragmented an upload's writes may be before the
 // next write that leaves a new gap is refused: writes arrive a little out
 // of order, never scattered, from a real client.
 const maxRanges = 4096
 
-var errTooFragmented = errors.New("writes too scattered")
-
 // byteRanges is the set of byte ranges written to an upload, as sorted,
 // disjoint, non-adjacent [start, end) pairs. An SFTP upload may write at
-// any offset; a commit must not store bytes the client never sent (a
-// resumed upload, say, whose first part is not on this server).
+// any offset; a commit must not store bytes the client never sent.
 type byteRanges struct {
 	r [][2]int64
 }
@@ -38,7 +32,7 @@ func (b *byteRanges) add(start, end int64) error {
 		j++
 	}
 	if i == j && len(b.r) >= maxRanges {
-		return errTooFragmented
+		return ErrFragmented
 	}
 	b.r = append(b.r[:i], append([][2]int64{{start, end}}, b.r[j:]...)...)
 	return nil
@@ -60,4 +54,24 @@ func (b *byteRanges) covers(size int64) bool {
 		return true
 	}
 	return len(b.r) > 0 && b.r[0][0] == 0 && b.r[0][1] >= size
+}
+
+// gaps calls fn with each range of [0, size) not written, in order.
+func (b *byteRanges) gaps(size int64, fn func(start, end int64) error) error {
+	at := int64(0)
+	for _, r := range b.r {
+		if at >= size {
+			return nil
+		}
+		if r[0] > at {
+			if err := fn(at, min(r[0], size)); err != nil {
+				return err
+			}
+		}
+		at = max(at, r[1])
+	}
+	if at < size {
+		return fn(at, size)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
-package sshd
+package files
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -57,22 +58,24 @@ func TestByteRangesBoundFragmentation(t *testing.T) {
 	for i := int64(0); i <= maxRanges && err == nil; i++ {
 		err = b.add(i*10, i*10+1)
 	}
-	if err != errTooFragmented {
-		t.Errorf("want errTooFragmented after %d scattered writes, got %v", maxRanges, err)
+	if err != ErrFragmented {
+		t.Errorf("want ErrFragmented after %d scattered writes, got %v", maxRanges, err)
 	}
 }
 
-func TestParseSFTPPath(t *testing.T) {
-	for p, want := range map[string]sftpTarget{
-		"/": {root: true}, ".": {root: true}, "": {root: true}, "/..": {root: true},
-		"/a": {name: "a"}, "a": {name: "a"}, "./a": {name: "a"}, "/x/../a": {name: "a"},
-	} {
-		got, err := parseSFTPPath(p)
-		if err != nil || got != want {
-			t.Errorf("%q: %+v, %v; want %+v", p, got, err, want)
-		}
+func TestByteRangesGaps(t *testing.T) {
+	var b byteRanges
+	b.add(10, 20)
+	b.add(30, 40)
+	var got [][2]int64
+	b.gaps(35, func(start, end int64) error { got = append(got, [2]int64{start, end}); return nil })
+	want := [][2]int64{{0, 10}, {20, 30}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("gaps(35) = %v, want %v", got, want)
 	}
-	if _, err := parseSFTPPath("/a/b"); err == nil {
-		t.Errorf("/a/b: want an error")
+	got = nil
+	b.gaps(50, func(start, end int64) error { got = append(got, [2]int64{start, end}); return nil })
+	if want := [][2]int64{{0, 10}, {20, 30}, {40, 50}}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("gaps(50) = %v, want %v", got, want)
 	}
 }
