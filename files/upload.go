@@ -29,6 +29,9 @@ type PutOptions struct {
 	KeepOld bool
 	// Exclusive refuses the upload if the name exists (SFTP's EXCL flag).
 	Exclusive bool
+	// MustExist refuses the upload if the name does not exist (an SFTP
+	// open for writing without CREAT).
+	MustExist bool
 }
 
 // Upload is content on its way in. It is hashed as it is written, becomes
@@ -111,6 +114,8 @@ func (s *Service) Create(ctx context.Context, user string, opt PutOptions) (*Upl
 		replacesHash = old.PasswordHash
 	case err != ErrNotFound:
 		return nil, err
+	case opt.MustExist:
+		return nil, ErrNotFound
 	}
 	u := &Upload{s: s, user: user, opt: opt, h: sha256.New(), inOrder: true, limit: math.MaxInt64,
 		pwHash: keepHash, replacesHash: replacesHash}

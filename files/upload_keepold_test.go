@@ -170,3 +170,22 @@ func TestUploadExclusive(t *testing.T) {
 	wantErr(t, "exclusive commit after another created the name", err, ErrExists)
 	wantContent(t, "content", e.mustGet(t, "alice", "new", ""), []byte("raced in"))
 }
+
+// MustExist (an open without CREAT) refuses a name that does not exist.
+func TestUploadMustExist(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	_, err := e.svc.Create(ctx, "alice", PutOptions{Name: "missing", Size: -1, MustExist: true})
+	wantErr(t, "open without CREAT of a missing name", err, ErrNotFound)
+	e.mustPut(t, "alice", PutOptions{Name: "there"}, []byte("x"))
+	u, err := e.svc.Create(ctx, "alice", PutOptions{Name: "there", Size: -1, MustExist: true, KeepOld: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Write([]byte("y"))
+	if _, err := u.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantContent(t, "content", e.mustGet(t, "alice", "there", ""), []byte("xy"))
+	e.assertTempEmpty(t)
+}

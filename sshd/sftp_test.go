@@ -460,6 +460,9 @@ func TestSFTPOpenWithoutTruncKeepsOldBytes(t *testing.T) {
 		t.Errorf("recorded sha256 %s is not the new content's", got.SHA256)
 	}
 
+	if _, err := c.OpenFile("missing", os.O_WRONLY); err == nil {
+		t.Error("an open for writing without CREAT of a missing name succeeded")
+	}
 	if _, err := c.OpenFile("f", os.O_WRONLY|os.O_CREATE|os.O_EXCL); err == nil {
 		t.Error("an exclusive create of an existing name succeeded")
 	}

@@ -38,7 +38,7 @@ func (fs *sftpSession) create(r *sftp.Request) (*sftpUpload, error) {
 	flags := r.Pflags()
 	up, err := fs.srv.cfg.Files.Create(fs.ctx, fs.user, files.PutOptions{
 		Name: name, Hidden: fs.hidden, Password: fs.password, Size: -1,
-		KeepOld: !flags.Trunc, Exclusive: flags.Excl,
+		KeepOld: !flags.Trunc, Exclusive: flags.Excl, MustExist: !flags.Creat,
 	})
 	if err != nil {
 		fs.audit("put", name, result{}, err, start)
