@@ -49,6 +49,12 @@ type Upload struct {
 	// limit is the most bytes this upload may hold; limitErr says why.
 	limit    int64
 	limitErr error
+
+	mu      sync.Mutex
+	h       hash.Hash
+	hashed  int64 // bytes hashed, always a prefix of the content
+	size    int64 // current length of the content
+	written byteRanges
 	// base is the blob of the version this upload started from (KeepOld);
 	// its bytes in [0, baseLen) that were not written are copied in at
 	// Commit (or at the first read back). Commit refuses if the file no
@@ -56,12 +62,6 @@ type Upload struct {
 	base    string
 	baseLen int64
 	filled  bool // base bytes copied in
-
-	mu      sync.Mutex
-	h       hash.Hash
-	hashed  int64 // bytes hashed, always a prefix of the content
-	size    int64 // current length of the content
-	written byteRanges
 	inOrder bool // no write so far changed hashed bytes
 	// ahead are the ranges written beyond the hashed prefix, sorted and
 	// disjoint: SFTP clients keep many writes in flight and pkg/sftp runs
