@@ -137,8 +137,17 @@ func (s *Server) put(ctx context.Context, c Command, cl *call, password string) 
 	return result{bytes: n, sha256: f.SHA256}, err
 }
 
+// listWriters batch ls output into large writes (one subsystem data chunk,
+// one SSH packet, per 64 KiB rather than per line), reused across requests.
+var listWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
+
 func (s *Server) list(ctx context.Context, c Command, cl *call) error {
-	w := bufio.NewWriterSize(cl.out, 64<<10)
+	w := listWriters.Get().(*bufio.Writer)
+	w.Reset(cl.out)
+	defer func() {
+		w.Reset(nil) // drop the session's writer before pooling
+		listWriters.Put(w)
+	}()
 	after := ""
 	first := true
 	if c.JSON {
