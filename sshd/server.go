@@ -17,6 +17,7 @@ import (
 
 	"github.com/sshelf/sshelf/auth"
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/internal/clientaddr"
 )
 
 // Config is what a Server needs.
@@ -111,6 +112,8 @@ func (s *Server) Close() error { return s.ssh.Close() }
 func (s *Server) onConnect(ctx ssh.Context, conn net.Conn) net.Conn {
 	authed := new(atomic.Bool)
 	ctx.SetValue(authedKey, authed)
+	// Every layer below counts and queues per client address.
+	ctx.SetValue(clientaddr.Key, clientaddr.Host(conn.RemoteAddr().String()))
 	time.AfterFunc(s.cfg.AuthTimeout, func() {
 		if !authed.Load() {
 			conn.Close()
