@@ -1,6 +1,6 @@
 // Package client speaks the sshelf subsystem (`ssh -s HOST sshelf`): many
-// file commands over one SSH session, framed as docs/subsystem.md
-// describes. A Client serializes its requests; use one per goroutine for
+// file commands over one SSH session, framed as the README's
+// subsystem section describes. A Client serializes its requests; use one per goroutine for
 // parallel transfers.
 package client
 

@@ -10,7 +10,8 @@ import (
 	"strings"
 )
 
-// The sshelf subsystem's framing (docs/subsystem.md is the reference).
+// The sshelf subsystem's framing (the README's section "The sshelf
+// subsystem" is the reference).
 //
 // A request is one header line, "<content-length> <command line>\n",
 // followed by exactly content-length raw bytes. A response is zero or more

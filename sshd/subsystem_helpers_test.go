@@ -129,7 +129,7 @@ func (r response) String() string {
 	return fmt.Sprintf("data %q, E %d %s", r.data, r.status, r.message)
 }
 
-// readResponse parses one response as docs/subsystem.md defines it.
+// readResponse parses one response as the README's subsystem section defines it.
 func readResponse(r *bufio.Reader) (response, error) {
 	var resp response
 	var data strings.Builder
