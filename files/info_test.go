@@ -67,6 +67,17 @@ func TestProtectedHashShown(t *testing.T) {
 			}
 			checkHash(t, page[0], open.SHA256) // "open" < "secret"
 			checkHash(t, page[1], want)
+			sorted, err := e.svc.ListSorted(ctx, user, ListQuery{Sort: SortBySize, Limit: 10})
+			if err != nil || len(sorted) != 2 {
+				t.Fatalf("ListSorted as %s: %v, %v", user, sorted, err)
+			}
+			for _, f := range sorted {
+				if f.Name == "secret" {
+					checkHash(t, f, want)
+				} else {
+					checkHash(t, f, open.SHA256)
+				}
+			}
 		}
 	})
 }
