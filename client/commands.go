@@ -46,7 +46,9 @@ func (c *Client) List(ctx context.Context) ([]File, error) {
 	return list, nil
 }
 
-// Info returns the metadata of the file named name, hidden or not.
+// Info returns the metadata of the file named name, hidden or not. The
+// SHA256 of a protected file is "" unless the user owns it; Sum with the
+// download password gives it.
 func (c *Client) Info(ctx context.Context, name string) (File, error) {
 	var out bytes.Buffer
 	if _, err := c.do(ctx, request{args: []string{"info", "--json", "--", name}, out: &out}); err != nil {
@@ -59,7 +61,9 @@ func (c *Client) Info(ctx context.Context, name string) (File, error) {
 	return f, nil
 }
 
-// Sum returns the recorded SHA-256 of the file named name, in hex.
+// Sum returns the recorded SHA-256 of the file named name, in hex. A
+// protected file of another user needs its download password
+// (Config.FilePassword), as Get does.
 func (c *Client) Sum(ctx context.Context, name string) (string, error) {
 	msg, err := c.do(ctx, request{args: []string{"sum", "--", name}})
 	if err != nil {
@@ -126,7 +130,9 @@ func (c *Client) Get(ctx context.Context, name string, w io.Writer, password str
 	if got := hex.EncodeToString(h.Sum(nil)); got != served {
 		return fmt.Errorf("sshelf get: %s: %w: received %d bytes with sha256 %s, server says %s", name, ErrIntegrity, n.n, got, served)
 	}
-	if served == before.SHA256 {
+	if served == before.SHA256 || before.SHA256 == "" {
+		// "": info withholds the hash of another's protected file (the
+		// server's rule 3); the end line's, checked above, is all there is.
 		return nil
 	}
 	// The owner may have replaced the file between info and get: then a

@@ -122,6 +122,18 @@ func TestRules(t *testing.T) {
 		if got, err := get(env, "prot.txt", ""); err != nil || got != "protected" {
 			t.Errorf("SSHELF_FILE_PASSWORD: %q, %v", got, err)
 		}
+		// Its SHA-256: to the owner, or with the password only.
+		if f, err := alice.Info(ctx, "prot.txt"); err != nil || f.SHA256 != hexSHA("protected") {
+			t.Errorf("owner's info: %+v, %v", f, err)
+		}
+		if f, err := bob.Info(ctx, "prot.txt"); err != nil || f.SHA256 != "" || !f.Protected {
+			t.Errorf("bob's info: %+v, %v", f, err)
+		}
+		_, err = bob.Sum(ctx, "prot.txt")
+		wantErr(t, "bob's sum without password", err, client.ErrPasswordRequired)
+		if sum, err := env.Sum(ctx, "prot.txt"); err != nil || sum != hexSHA("protected") {
+			t.Errorf("sum with SSHELF_FILE_PASSWORD: %s, %v", sum, err)
+		}
 	})
 	t.Run("4 only the owner changes a file", func(t *testing.T) {
 		wantErr(t, "bob rm", bob.Remove(ctx, "pub.txt"), client.ErrPermission)

@@ -214,7 +214,9 @@ func TestInfoFormats(t *testing.T) {
 	content := []byte("hello info\n")
 	put(t, srv, "alice", "pw", "i.txt", content, "--hidden", "--password", "fpw")
 
-	r := do(t, srv, "bob", "pw-b", nil, "info", "i.txt")
+	// With the download password: another's protected hash is shown then
+	// (rule 3; e2e/protected_hash_test.go covers it without).
+	r := do(t, srv, "bob", "pw-b", nil, "info", "i.txt", "--password", "fpw")
 	mustOK(t, r, "info")
 	kv := map[string]string{}
 	for _, line := range scanLines(r.stdout) {
@@ -238,7 +240,7 @@ func TestInfoFormats(t *testing.T) {
 		t.Errorf("info lacks uploaded: %q", r.stdout)
 	}
 
-	r = do(t, srv, "bob", "pw-b", nil, "info", "i.txt", "--json")
+	r = do(t, srv, "bob", "pw-b", nil, "info", "i.txt", "--json", "--password", "fpw")
 	mustOK(t, r, "info --json")
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(bytes.TrimSpace(r.stdout), &obj); err != nil {

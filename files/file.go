@@ -9,8 +9,10 @@ type File struct {
 	Owner     string
 	Hidden    bool
 	Protected bool
-	SHA256    string // lower-case hex
-	Uploaded  time.Time
+	// SHA256 is lower-case hex, or "" where it is withheld: a protected
+	// file of another user, without its password (rule 3).
+	SHA256   string
+	Uploaded time.Time
 }
 
 // Visibility returns "public" or "hidden", as the contract names them.

@@ -6,16 +6,20 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // FuzzValidateName checks that ValidateName never panics and that whatever
-// it accepts obeys the contract's rule for names.
+// it accepts obeys the contract's rule for names: NFC, no control, format
+// or separator character.
 func FuzzValidateName(f *testing.F) {
 	for _, s := range []string{
 		"a", "file.txt", "my file.txt", "résumé", "日本語", "🙂", ".hidden", "...",
 		"", ".", "..", "/", "a/b", "a\x00b", "\x01", "\x7f", "\u0085", "\u009f", "\u00a0",
 		"\xff", "\xc0\xaf", "\xed\xa0\x80", "\xe6\x97", strings.Repeat("x", 255),
-		strings.Repeat("x", 256), strings.Repeat("é", 128), "\u2028", "\ufeff", "\U0010ffff",
+		strings.Repeat("x", 256), strings.Repeat("é", 128), "\u2028", "\u2029", "\ufeff", "\U0010ffff",
+		"caf\u00e9", "cafe\u0301", "\u202e", "\u200b", "\u00ad", "\U000e0041", "\u212a", "\u1112\u1161",
 	} {
 		f.Add(s)
 	}
@@ -40,10 +44,14 @@ func FuzzValidateName(f *testing.F) {
 		case name == "." || name == "..":
 			t.Fatalf("accepted %q", name)
 		}
+		if !norm.NFC.IsNormalString(name) {
+			t.Fatalf("accepted %q: not NFC", name)
+		}
 		for _, r := range name {
-			if unicode.IsControl(r) {
+			if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) {
 				t.Fatalf("accepted %q containing %U", name, r)
 			}
 		}
+
 	})
 }

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"unicode/utf8"
+
+	"github.com/sshelf/sshelf/internal/printable"
 )
 
 func TestValidateName(t *testing.T) {
@@ -29,6 +30,12 @@ func TestValidateName(t *testing.T) {
 		{"shell characters", "$(rm -rf) `x` 'q' \"d\" *?[]", true},
 		{"NBSP (first non-control after C1)", "a\u00a0b", true},
 		{"tilde", "~", true},
+		{"CJK", "日本語.txt", true},
+		{"NFC diaeresis", "na\u00efve.txt", true},
+		{"NFC café", "caf\u00e9", true},
+		{"NFC Hangul syllable", "\ud55c.txt", true},
+		{"combining mark with no composed form", "x\u0301", true},
+		{"255 bytes of CJK", strings.Repeat("日", 85), true},
 
 		{"empty", "", false},
 		{"256 bytes", strings.Repeat("x", 256), false},
@@ -57,6 +64,24 @@ func TestValidateName(t *testing.T) {
 		{"truncated sequence", "\xe6\x97", false},
 		{"overlong slash", "a\xc0\xafb", false},
 		{"surrogate half", "\xed\xa0\x80", false},
+		{"NFD café", "cafe\u0301", false},
+		{"NFD naïve", "nai\u0308ve.txt", false},
+		{"NFD Hangul (conjoining jamo)", "\u1112\u1161\u11ab.txt", false},
+		{"singleton that NFC replaces (Kelvin sign)", "\u212a", false},
+		{"bidi override U+202E", "evil\u202etxt.exe", false},
+		{"bidi isolate U+2066", "a\u2066b", false},
+		{"left-to-right mark U+200E", "a\u200e", false},
+		{"zero-width space U+200B", "a\u200bb", false},
+		{"zero-width non-joiner U+200C", "a\u200cb", false},
+		{"zero-width joiner U+200D", "a\u200db", false},
+		{"word joiner U+2060", "a\u2060b", false},
+		{"BOM U+FEFF", "\ufeffname", false},
+		{"soft hyphen U+00AD", "a\u00adb", false},
+		{"tag character U+E0041", "a\U000e0041", false},
+		{"cancel tag U+E007F", "a\U000e007f", false},
+		{"line separator U+2028", "a\u2028b", false},
+		{"paragraph separator U+2029", "a\u2029b", false},
+		{"256 bytes of CJK", strings.Repeat("日", 85) + "x", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,10 +106,57 @@ func TestValidateName(t *testing.T) {
 			// The reason is shown to the user: it must be printable and
 			// one line whatever the name held.
 			msg := Reason(err)
-			if !utf8.ValidString(msg) || strings.ContainsAny(msg, "\x00\n\r\x1b") {
+			if msg != printable.String(msg) {
 				t.Errorf("Reason(%q) = %q: not one printable line", tt.in, msg)
 			}
 		})
+	}
+}
+
+// TestValidateNameReason checks that a refusal says which part of the rule
+// the name breaks.
+func TestValidateNameReason(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"cafe\u0301", "invalid name: not in Unicode normal form C (NFC)"},
+		{"a\u202eb", "invalid name: contains an invisible format character (U+202E)"},
+		{"\ufeffa", "invalid name: contains an invisible format character (U+FEFF)"},
+		{"a\u2029", "invalid name: contains a line or paragraph separator (U+2029)"},
+		{"a\u0085", "invalid name: contains a control character (U+0085)"},
+		{"a\x1b", "invalid name: contains a control character (U+001B)"},
+	}
+	for _, tt := range tests {
+		if got := Reason(ValidateName(tt.in)); got != tt.want {
+			t.Errorf("Reason(ValidateName(%q)) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestValidateExisting: names stored under the older rule (before NFC and
+// format characters were refused) stay removable; the rest stays refused.
+func TestValidateExisting(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in string
+		ok bool
+	}{
+		{"plain.txt", true},
+		{"cafe\u0301", true},
+		{"evil\u202etxt", true},
+		{"a\u200b", true},
+		{"a\u2028", true},
+		{"", false},
+		{"..", false},
+		{"a/b", false},
+		{"a\u0085", false},
+		{"a\x00", false},
+		{"\xff", false},
+		{strings.Repeat("x", 256), false},
+	}
+	for _, tt := range tests {
+		if err := validateExisting(tt.in); (err == nil) != tt.ok {
+			t.Errorf("validateExisting(%q) = %v, want ok=%v", tt.in, err, tt.ok)
+		}
 	}
 }
 

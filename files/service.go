@@ -92,24 +92,14 @@ func (s *Service) Recover(ctx context.Context) error {
 }
 
 // List returns up to limit public files whose names sort after after (rule
-// 1: hidden files are never listed, not even to their owner).
+// 1: hidden files are never listed, not even to their owner), with the
+// hashes of others' protected files withheld (rule 3).
 func (s *Service) List(ctx context.Context, user, after string, limit int) ([]File, error) {
 	if limit <= 0 || limit > 10000 {
 		limit = 10000
 	}
-	return s.catalog.ListPublic(ctx, after, limit)
-}
-
-// Info returns the file named name, whatever its visibility (rule 2).
-func (s *Service) Info(ctx context.Context, user, name string) (File, error) {
-	if err := ValidateName(name); err != nil {
-		return File{}, err
-	}
-	r, err := s.catalog.Lookup(ctx, name)
-	if err != nil {
-		return File{}, err
-	}
-	return r.File, nil
+	page, err := s.catalog.ListPublic(ctx, after, limit)
+	return withholdHashes(page, user), err
 }
 
 // checkPassword applies rules 3 and 8: a protected file needs its download
@@ -160,9 +150,10 @@ func ownedBy(r Record, user string) error {
 	return nil
 }
 
-// Remove deletes a file; only its owner may (rule 4).
+// Remove deletes a file; only its owner may (rule 4). It takes names
+// stored before the name rule grew stricter, so owners can clean them up.
 func (s *Service) Remove(ctx context.Context, user, name string) error {
-	if err := ValidateName(name); err != nil {
+	if err := validateExisting(name); err != nil {
 		return err
 	}
 	r, err := s.catalog.Delete(ctx, name, func(r Record) error { return ownedBy(r, user) })
@@ -182,9 +173,10 @@ func (s *Service) removeBlob(ctx context.Context, key string) {
 }
 
 // Rename moves a file to a new name; only its owner may, and it may replace
-// only an unprotected file of the same owner.
+// only an unprotected file of the same owner. The old name may be one
+// stored before the name rule grew stricter: renaming rescues such a file.
 func (s *Service) Rename(ctx context.Context, user, from, to string) error {
-	if err := ValidateName(from); err != nil {
+	if err := validateExisting(from); err != nil {
 		return err
 	}
 	if err := ValidateName(to); err != nil {

@@ -299,7 +299,7 @@ func TestOnlyOwnerMayChange(t *testing.T) {
 				}
 				before := e.mustPut(t, "alice", PutOptions{Name: "f", Password: pw}, []byte("alice's"))
 				wantErr(t, "bob: "+o.name, o.do(e.svc, "bob"), ErrPermission)
-				after, err := e.svc.Info(ctx, "bob", "f")
+				after, err := e.svc.Info(ctx, "alice", "f") // the owner sees the hash too
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -446,7 +446,7 @@ func TestPutOntoOthersName(t *testing.T) {
 	_, err = u.Commit(ctx)
 	wantErr(t, "bob commits g", err, ErrNameTaken)
 
-	after, err := e.svc.Info(ctx, "bob", "f")
+	after, err := e.svc.Info(ctx, "alice", "f")
 	if err != nil || after != orig {
 		t.Errorf("f changed: %+v -> %+v (%v)", orig, after, err)
 	}

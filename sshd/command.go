@@ -3,6 +3,8 @@ package sshd
 import (
 	"fmt"
 	"strings"
+
+	"github.com/sshelf/sshelf/internal/printable"
 )
 
 // Command is one parsed file command, as the exec commands and the sshelf
@@ -43,8 +45,8 @@ var commandSpecs = map[string]commandSpec{
 	"ls":        {flags: map[string]bool{"-l": false, "--json": false}, usage: "ls [-l] [--json]"},
 	"put":       {takesFile: true, flags: map[string]bool{"--hidden": false, "--password": true, "--sha256": true}, usage: "put NAME [--hidden] [--password PW] [--sha256 HEX]"},
 	"get":       {takesFile: true, flags: map[string]bool{"--password": true}, usage: "get NAME [--password PW]"},
-	"info":      {takesFile: true, flags: map[string]bool{"--json": false}, usage: "info NAME [--json]"},
-	"sum":       {takesFile: true, usage: "sum NAME"},
+	"info":      {takesFile: true, flags: map[string]bool{"--json": false, "--password": true}, usage: "info NAME [--json] [--password PW]"},
+	"sum":       {takesFile: true, flags: map[string]bool{"--password": true}, usage: "sum NAME [--password PW]"},
 	"rm":        {takesFile: true, usage: "rm NAME"},
 	"hide":      {takesFile: true, usage: "hide NAME"},
 	"unhide":    {takesFile: true, usage: "unhide NAME"},
@@ -85,7 +87,7 @@ func ParseCommand(argv []string) (Command, error) {
 		flag, value, hasValue := strings.Cut(a, "=")
 		takesValue, known := spec.flags[flag]
 		if !known {
-			return Command{}, usage("unknown option %s", flag)
+			return Command{}, usage("unknown option %s", printable.String(flag))
 		}
 		if takesValue && !hasValue {
 			if i+1 >= len(args) {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gliderlabs/ssh"
+
+	"github.com/sshelf/sshelf/internal/printable"
 )
 
 // sessionEnv returns the value of an environment variable the client set.
@@ -86,25 +88,30 @@ func confirmOpen(sess ssh.Session) error {
 	return nil
 }
 
-// audit logs one line per operation: never a password.
+// audit logs one line per operation: never a password. What a client
+// chose (its command word, a file name, text quoted in a reason) is
+// escaped before it reaches the handler: the JSON handler would write C1
+// controls and format characters raw, and an operator reads the log in a
+// terminal.
 func (s *Server) audit(ctx context.Context, cl *call, c Command, res result, err error, start time.Time) {
 	outcome := "ok"
 	if err != nil {
 		outcome = reason(err)
 	}
 	attrs := []any{
-		"user", cl.user, "addr", cl.addr, "transport", cl.transport, "command", c.Name,
-		"bytes", res.bytes, "result", outcome, "ms", time.Since(start).Milliseconds(),
+		"user", printable.String(cl.user), "addr", cl.addr, "transport", cl.transport,
+		"command", printable.String(c.Name),
+		"bytes", res.bytes, "result", printable.Line(outcome), "ms", time.Since(start).Milliseconds(),
 	}
 	if c.File != "" {
-		attrs = append(attrs, "name", c.File)
+		attrs = append(attrs, "name", printable.String(c.File))
 	}
 	if res.sha256 != "" {
 		attrs = append(attrs, "sha256", res.sha256)
 	}
 	if err != nil && outcome == "internal error" {
 		// The detail is for the operator; the user saw only "internal error".
-		attrs = append(attrs, "err", err.Error())
+		attrs = append(attrs, "err", printable.Line(err.Error()))
 	}
 	s.log.InfoContext(ctx, "op", attrs...)
 }

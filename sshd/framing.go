@@ -7,7 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
+
+	"github.com/sshelf/sshelf/internal/printable"
 )
 
 // The sshelf subsystem's framing (the README's section "The sshelf
@@ -110,29 +111,10 @@ func (c chunkWriter) Write(p []byte) (int, error) {
 	return written, nil
 }
 
-// writeEnd writes a response's end line. The message is kept to one line
+// writeEnd writes a response's end line. The message is kept to one
+// printable line (controls, C1 included, and format characters escaped)
 // whatever bytes a client put in its command.
 func writeEnd(w io.Writer, status int, message string) error {
-	_, err := fmt.Fprintf(w, "E %d %s\n", status, oneLine(message))
+	_, err := fmt.Fprintf(w, "E %d %s\n", status, printable.Line(message))
 	return err
 }
-
-// oneLine escapes control characters, as Go quotes them, so that a message
-// never breaks the framing.
-func oneLine(s string) string {
-	if strings.IndexFunc(s, isControl) < 0 {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if isControl(r) {
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

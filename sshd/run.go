@@ -13,6 +13,7 @@ import (
 
 	"github.com/sshelf/sshelf/auth"
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/internal/printable"
 )
 
 // call is what one command runs with: who, and how its bytes move.
@@ -60,19 +61,26 @@ func (s *Server) run(ctx context.Context, c Command, cl *call) (result, error) {
 		return result{}, err
 	case "ls":
 		return result{}, s.list(ctx, c, cl)
-	case "info", "sum":
-		f, err := fs.Info(ctx, cl.user, c.File)
+	case "info":
+		// Only --password shows another's protected hash here: a session's
+		// SSHELF_FILE_PASSWORD is for downloads and sum, and info must not
+		// spend a counted try unasked.
+		f, err := fs.InfoWithPassword(ctx, cl.user, c.File, c.Password)
 		if err != nil {
 			return result{}, err
 		}
-		switch {
-		case c.Name == "sum":
-			_, err = fmt.Fprintf(cl.out, "%s  %s\n", f.SHA256, f.Name)
-		case c.JSON:
+		if c.JSON {
 			err = json.NewEncoder(cl.out).Encode(jsonFile(f))
-		default:
+		} else {
 			_, err = io.WriteString(cl.out, infoText(f))
 		}
+		return result{sha256: f.SHA256}, err
+	case "sum":
+		f, err := fs.Sum(ctx, cl.user, c.File, password)
+		if err != nil {
+			return result{}, err
+		}
+		_, err = fmt.Fprintf(cl.out, "%s  %s\n", f.SHA256, f.Name)
 		return result{sha256: f.SHA256}, err
 	case "get":
 		d, err := fs.Open(ctx, cl.user, c.File, password)
@@ -216,9 +224,17 @@ func jsonFile(f files.File) fileJSON {
 	return fileJSON{f.Name, f.Size, f.Owner, f.Visibility(), f.Protected, f.SHA256, f.Uploaded.UTC().Format(time.RFC3339)}
 }
 
+// withheldHash stands for the SHA-256 of a protected file in info's text
+// (JSON has "sha256": ""): shown to its owner or with its password only.
+const withheldHash = "(withheld: protected file)"
+
 func infoText(f files.File) string {
+	sum := f.SHA256
+	if sum == "" {
+		sum = withheldHash
+	}
 	return fmt.Sprintf("name: %s\nsize: %d\nowner: %s\nvisibility: %s\nprotected: %s\nsha256: %s\nuploaded: %s\n",
-		f.Name, f.Size, f.Owner, f.Visibility(), yesNo(f.Protected), f.SHA256, f.Uploaded.UTC().Format(time.RFC3339))
+		f.Name, f.Size, f.Owner, f.Visibility(), yesNo(f.Protected), sum, f.Uploaded.UTC().Format(time.RFC3339))
 }
 
 func yesNo(b bool) string {
@@ -262,20 +278,13 @@ func reason(err error) string {
 func errorLine(c Command, err error) string {
 	parts := []string{"sshelf"}
 	if c.Name != "" {
-		parts = append(parts, c.Name)
+		parts = append(parts, printable.String(c.Name)) // an unknown command is the client's word
 	}
 	if c.File != "" {
-		parts = append(parts, sanitize(c.File))
+		parts = append(parts, printable.String(c.File))
 	}
 	parts = append(parts, reason(err))
-	return strings.Join(parts, ": ")
-}
-
-// sanitize keeps an error line one line even for a name with control bytes.
-func sanitize(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) < 0 {
-		return s
-	}
-	q := fmt.Sprintf("%q", s)
-	return q[1 : len(q)-1]
+	// The reason is the server's words; Line is the guard that keeps the
+	// whole one printable line whatever a message quoted.
+	return printable.Line(strings.Join(parts, ": "))
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gliderlabs/ssh"
+
+	"github.com/sshelf/sshelf/internal/printable"
 )
 
 // The legacy scp protocol (scp -O): the client runs "scp -t TARGET" to
@@ -148,8 +150,7 @@ func (sc *scpSession) status(code byte, msg string) error {
 		_, err := sc.out.Write([]byte{scpOK})
 		return err
 	}
-	msg = strings.ReplaceAll(msg, "\n", " ")
-	_, err := fmt.Fprintf(sc.out, "%c%s\n", code, msg)
+	_, err := fmt.Fprintf(sc.out, "%c%s\n", code, printable.Line(msg))
 	return err
 }
 
@@ -201,7 +202,7 @@ func parseCRecord(line string) (size int64, name string, err error) {
 
 // scpErrorLine is the message sent with an error status.
 func scpErrorLine(op, name string, err error) string {
-	return fmt.Sprintf("sshelf: %s: %s: %s", op, sanitize(name), scpReason(err))
+	return fmt.Sprintf("sshelf: %s: %s: %s", op, printable.String(name), scpReason(err))
 }
 
 // scpReason is the text of an error for the client: the protocol's own

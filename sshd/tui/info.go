@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/internal/printable"
 )
 
 // shellQuote quotes s for a POSIX shell, leaving plain words as they are,
@@ -20,6 +21,9 @@ func shellQuote(s string) string {
 
 // quoteName is a file name as the status line shows it.
 func quoteName(name string) string { return strconv.Quote(name) }
+
+// withheldHash stands for the SHA-256 of another's protected file (rule 3).
+const withheldHash = "(withheld: protected file)"
 
 // passwordPlaceholder stands for the download password in the command
 // lines; the real one is never shown or stored.
@@ -64,18 +68,22 @@ func (m *Model) infoLines(f files.File, width int) []string {
 		return out
 	}
 	var out []string
-	out = append(out, field("name", f.Name)...)
+	out = append(out, field("name", printable.String(f.Name))...)
 	out = append(out, field("size", strconv.FormatInt(f.Size, 10)+" bytes ("+humanSize(f.Size)+")")...)
 	out = append(out, field("owner", f.Owner)...)
 	out = append(out, field("visibility", f.Visibility())...)
 	out = append(out, field("protected", yesNo(f.Protected))...)
-	out = append(out, field("sha256", f.SHA256)...)
+	sum := f.SHA256
+	if sum == "" {
+		sum = withheldHash // rule 3: another's protected file, as `info` shows it
+	}
+	out = append(out, field("sha256", sum)...)
 	out = append(out, field("uploaded", f.Uploaded.UTC().Format(time.RFC3339))...)
 	out = append(out, "", m.st.label.Render("Download:"))
 	for _, c := range downloadCommands(f, m.user, m.addr) {
 		// Long commands break at the screen edge without an indent, so a
 		// terminal's copy of the wrapped lines pastes back as one command.
-		out = append(out, wrap(c, width)...)
+		out = append(out, wrap(printable.Line(c), width)...)
 	}
 	if f.Protected {
 		out = append(out, "(replace "+passwordPlaceholder+"; or add --password "+passwordPlaceholder+" to get)")

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/internal/printable"
 )
 
 // Column widths of the table; the name takes what is left.
@@ -92,7 +93,9 @@ func (m *Model) tableLines() []string {
 		if m.win.top+i == m.win.sel {
 			mark = ">"
 		}
-		line := m.row(mark, f.Name, humanSize(f.Size), f.Owner, yesNo(f.Protected), tableTime(f.Uploaded))
+		// A name stored before the name rule grew stricter may still hold
+		// a bidi control or a zero-width character: show it escaped.
+		line := m.row(mark, printable.String(f.Name), humanSize(f.Size), f.Owner, yesNo(f.Protected), tableTime(f.Uploaded))
 		if mark != "" {
 			line = m.st.selected.Render(line)
 		}
