@@ -13,7 +13,7 @@ import (
 // writes it is for: on a full disk SQLite can neither open its log nor
 // write a delete to it. Deleting and hiding give it up and try again
 // (files.Service), so does opening the catalog at start-up and each step
-// of `user del`; it is made again once the disk has twice its size free.
+// of `user del`; it is made again after a delete once the disk has room.
 const (
 	ReserveFile = "sshelf.db-reserve"
 	ReserveSize = 8 << 20 // a WAL's worth of deletes (SQLite checkpoints at 4 MiB)

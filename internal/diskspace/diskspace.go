@@ -26,8 +26,9 @@ func Free(path string) (int64, error) {
 
 // Reserve is a file of Size bytes whose only use is to be deleted when a
 // write fails for want of space, so that the write can be tried again.
-// It is made again once the file system has twice its size free, so that
-// it never takes the last bytes a freed disk has to offer.
+// It is made again as soon as the file system has its size and a quarter
+// more free: early, so that the next time the disk fills deleting works
+// again, yet never taking the last bytes a freed disk has to offer.
 type Reserve struct {
 	path string
 	size int64
@@ -57,7 +58,7 @@ func (r *Reserve) Release() error {
 }
 
 // Restore makes the reserve file if it is missing and the file system has
-// at least twice its size free. While the file is there it costs one stat.
+// room for it and a quarter more. While the file is there it costs a stat.
 func (r *Reserve) Restore() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -70,7 +71,7 @@ func (r *Reserve) Restore() error {
 	if err != nil {
 		return err
 	}
-	if free < 2*r.size {
+	if free < r.size+r.size/4 {
 		return nil
 	}
 	f, err := os.OpenFile(r.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
