@@ -445,7 +445,9 @@ func (u *Upload) fill(ctx context.Context) error {
 		return nil
 	}
 	// The old bytes are copied: a new version takes their space again.
-	if _, err := u.s.spaceFor(ctx, u.baseLen); err != nil {
+	var need int64
+	u.written.gaps(u.baseLen, func(start, end int64) error { need += end - start; return nil })
+	if _, err := u.s.spaceFor(ctx, need); err != nil {
 		return err
 	}
 	r, err := u.s.blobs.Open(ctx, u.base)
