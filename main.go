@@ -75,6 +75,8 @@ func newFlags(name string, stderr io.Writer, serve bool) *flags {
 	f.fs.StringVar(&f.signup, "signup", "open", "open: first login creates the account; closed: only `sshelf user add`")
 	f.fs.Int64Var(&o.MaxFileSize, "max-file-size", 64<<30, "largest file in bytes (0: no limit)")
 	f.fs.Int64Var(&o.Quota, "quota", 0, "bytes each account may store (0: no limit)")
+	o.MinFreeSpace = 256 << 20
+	f.fs.Var(sizeFlag{&o.MinFreeSpace}, "min-free-space", "uploads are refused while the data directory's disk has less free (0: no reserve)")
 	f.fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
 	policy(f.fs, &o.Login, "login", "failed logins per address or account")
 	policy(f.fs, &o.FilePassword, "file-password", "wrong download passwords per account and file")

@@ -16,8 +16,8 @@ import (
 	"github.com/sshelf/sshelf/auth"
 	"github.com/sshelf/sshelf/files"
 	"github.com/sshelf/sshelf/hostkeys"
+	"github.com/sshelf/sshelf/internal/diskspace"
 	"github.com/sshelf/sshelf/internal/passhash"
-	"github.com/sshelf/sshelf/internal/sqlitedb"
 	"github.com/sshelf/sshelf/internal/throttle"
 	"github.com/sshelf/sshelf/sshd"
 )
@@ -29,6 +29,9 @@ type Options struct {
 	SignupOpen  bool
 	MaxFileSize int64
 	Quota       int64
+	// MinFreeSpace: uploads are refused while the data directory's file
+	// system has less free.
+	MinFreeSpace int64
 
 	Login        throttle.Policy
 	FilePassword throttle.Policy
@@ -46,6 +49,7 @@ type Options struct {
 type App struct {
 	opt      Options
 	db       *sql.DB
+	reserve  *diskspace.Reserve
 	Accounts *auth.Accounts
 	Files    *files.Service
 }
@@ -58,7 +62,8 @@ func Open(ctx context.Context, opt Options) (*App, error) {
 	if err := os.MkdirAll(opt.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	db, err := sqlitedb.Open(ctx, filepath.Join(opt.Data, "sshelf.db"))
+	reserve := diskspace.NewReserve(filepath.Join(opt.Data, ReserveFile), ReserveSize)
+	db, err := openDB(ctx, filepath.Join(opt.Data, "sshelf.db"), reserve, opt.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -80,22 +85,23 @@ func Open(ctx context.Context, opt Options) (*App, error) {
 	}
 	svc := files.NewService(files.Config{
 		Catalog: catalog, Blobs: blobs, Hasher: hasher,
-		Limits:         files.Limits{MaxFileSize: opt.MaxFileSize, Quota: opt.Quota},
+		Limits:         files.Limits{MaxFileSize: opt.MaxFileSize, Quota: opt.Quota, MinFreeSpace: opt.MinFreeSpace},
 		PasswordPolicy: opt.FilePassword,
 		Logger:         opt.Logger,
+		Space:          blobs, Spare: reserve, Owners: accounts,
 	})
-	return &App{opt: opt, db: db, Accounts: accounts, Files: svc}, nil
+	if err := reserve.Restore(); err != nil {
+		opt.Logger.Warn("disk reserve", "err", err)
+	}
+	return &App{opt: opt, db: db, reserve: reserve, Accounts: accounts, Files: svc}, nil
 }
 
 // Close closes the database.
 func (a *App) Close() error { return a.db.Close() }
 
-// DeleteUser removes an account, its keys and its files.
+// DeleteUser removes an account, its keys and its files (userdel.go).
 func (a *App) DeleteUser(ctx context.Context, name string) (int, error) {
-	if err := a.Accounts.Delete(ctx, name); err != nil {
-		return 0, err
-	}
-	return a.Files.RemoveOwnedBy(ctx, name)
+	return deleteUser(ctx, a.Accounts, a.Files, a.retryOnFull, name, deleteGrace)
 }
 
 // Listen opens the listening socket of Options.Listen.

@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS account_keys (
 
 // Open prepares the account tables in db.
 func Open(ctx context.Context, db *sql.DB, hasher *passhash.Hasher, cfg Config) (*Accounts, error) {
-	if _, err := db.ExecContext(ctx, schema); err != nil {
+	if _, err := db.ExecContext(ctx, schema+deletionSchema); err != nil {
 		return nil, fmt.Errorf("accounts schema: %w", err)
 	}
 	log := cfg.Logger
@@ -102,7 +102,7 @@ func hostOf(addr string) string {
 
 func (a *Accounts) passwordHash(ctx context.Context, name string) (string, error) {
 	var h string
-	err := a.db.QueryRowContext(ctx, `SELECT password_hash FROM accounts WHERE name = ?`, name).Scan(&h)
+	err := a.db.QueryRowContext(ctx, `SELECT `+disabledHash+` FROM accounts WHERE name = ?`, name).Scan(&h)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNoAccount
 	}
@@ -194,8 +194,8 @@ func (a *Accounts) LoginKey(ctx context.Context, user string, key gossh.PublicKe
 		return ErrDenied
 	}
 	var n int
-	err := a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM account_keys WHERE name = ? AND key = ?`,
-		user, key.Marshal()).Scan(&n)
+	err := a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM account_keys WHERE name = ? AND key = ? AND`+
+		fmt.Sprintf(notDisabled, "account_keys"), user, key.Marshal()).Scan(&n)
 	if err != nil {
 		return err
 	}

@@ -802,10 +802,11 @@ func contains(list []string, s string) bool {
 // Data directory inspection
 
 // isCatalogFile reports whether a data-dir file is part of the embedded
-// database (which changes on every operation and is not a leftover).
+// database (which changes on every operation and is not a leftover), or
+// its disk reserve.
 func isCatalogFile(rel string) bool {
 	base := filepath.Base(rel)
-	for _, suf := range []string{"-wal", "-shm", "-journal"} {
+	for _, suf := range []string{"-wal", "-shm", "-journal", "-reserve"} {
 		base = strings.TrimSuffix(base, suf)
 	}
 	return strings.HasSuffix(base, ".db") || strings.Contains(base, ".sqlite") ||

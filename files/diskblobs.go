@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/sshelf/sshelf/internal/diskspace"
 )
 
 // DiskBlobs keeps contents as files under a directory: committed blobs in
@@ -30,6 +32,11 @@ func NewDiskBlobs(dir string) (*DiskBlobs, error) {
 		}
 	}
 	return &DiskBlobs{dir: dir}, nil
+}
+
+// FreeSpace returns the bytes free on the file system of the store.
+func (b *DiskBlobs) FreeSpace(ctx context.Context) (int64, error) {
+	return diskspace.Free(b.dir)
 }
 
 // TempDir is where uploads in progress live.

@@ -31,6 +31,7 @@ var (
 	ErrClosed           = errors.New("transfer already closed")
 	ErrConflict         = errors.New("file changed meanwhile; try again")
 	ErrExists           = errors.New("file exists")
+	ErrAccountGone      = errors.New("account deleted")
 	// ErrGaps and ErrFragmented are incomplete uploads of SFTP clients
 	// that write at offsets: bytes never written, or writes too scattered.
 	ErrGaps       = fmt.Errorf("%w: parts of the file were never written", ErrIncomplete)
@@ -41,7 +42,7 @@ var userErrors = []error{
 	ErrNotFound, ErrPermission, ErrNameTaken, ErrPasswordRequired, ErrWrongPassword,
 	ErrThrottled, ErrNotProtected, ErrEmptyPassword, ErrQuota, ErrTooLarge,
 	ErrHashMismatch, ErrBadHash, ErrGaps, ErrFragmented, ErrIncomplete, ErrCorrupt, ErrNoSpace,
-	ErrClosed, ErrConflict, ErrExists,
+	ErrClosed, ErrConflict, ErrExists, ErrAccountGone,
 }
 
 // Reason returns the text to show a user for err: a rule's own words for

@@ -15,6 +15,8 @@ import (
 type Limits struct {
 	MaxFileSize int64
 	Quota       int64
+	// MinFreeSpace is the free space below which uploads are refused.
+	MinFreeSpace int64
 }
 
 // Service applies the contract's rules to a Catalog and a Blobs store. Every
@@ -24,6 +26,10 @@ type Service struct {
 	blobs   Blobs
 	hasher  *passhash.Hasher
 	limits  Limits
+	// space, spare and owners may be nil (space.go).
+	space  FreeSpace
+	spare  Spare
+	owners Owners
 	// tries counts wrong download passwords per account and file (rule 8).
 	tries *throttle.Limiter
 	log   *slog.Logger
@@ -38,6 +44,10 @@ type Config struct {
 	Limits         Limits
 	PasswordPolicy throttle.Policy
 	Logger         *slog.Logger
+	// Space, Spare and Owners are optional (space.go).
+	Space  FreeSpace
+	Spare  Spare
+	Owners Owners
 }
 
 // NewService returns a Service over cfg's stores.
@@ -51,6 +61,9 @@ func NewService(cfg Config) *Service {
 		blobs:   cfg.Blobs,
 		hasher:  cfg.Hasher,
 		limits:  cfg.Limits,
+		space:   cfg.Space,
+		spare:   cfg.Spare,
+		owners:  cfg.Owners,
 		tries:   throttle.New(cfg.PasswordPolicy),
 		log:     log,
 		now:     time.Now,
@@ -156,11 +169,16 @@ func (s *Service) Remove(ctx context.Context, user, name string) error {
 	if err := validateExisting(name); err != nil {
 		return err
 	}
-	r, err := s.catalog.Delete(ctx, name, func(r Record) error { return ownedBy(r, user) })
+	var r Record
+	err := s.withSpare(ctx, "rm", func() (err error) {
+		r, err = s.catalog.Delete(ctx, name, func(r Record) error { return ownedBy(r, user) })
+		return err
+	})
 	if err != nil {
 		return err
 	}
 	s.removeBlob(ctx, r.Blob)
+	s.restoreSpare()
 	return nil
 }
 
@@ -210,12 +228,14 @@ func (s *Service) SetHidden(ctx context.Context, user, name string, hidden bool)
 	if err := ValidateName(name); err != nil {
 		return err
 	}
-	return s.catalog.Update(ctx, name, func(r *Record) error {
-		if err := ownedBy(*r, user); err != nil {
-			return err
-		}
-		r.Hidden = hidden
-		return nil
+	return s.withSpare(ctx, "hide", func() error {
+		return s.catalog.Update(ctx, name, func(r *Record) error {
+			if err := ownedBy(*r, user); err != nil {
+				return err
+			}
+			r.Hidden = hidden
+			return nil
+		})
 	})
 }
 
@@ -269,15 +289,30 @@ func (s *Service) changeProtection(ctx context.Context, user, name, current stri
 }
 
 // RemoveOwnedBy deletes every file owner holds, for an account's removal.
+// It lists again until nothing is left, so that a file renamed or stored by
+// one of the owner's sessions meanwhile is not missed.
 func (s *Service) RemoveOwnedBy(ctx context.Context, owner string) (int, error) {
-	names, err := s.catalog.OwnedBy(ctx, owner)
-	if err != nil {
-		return 0, err
-	}
-	for i, name := range names {
-		if err := s.Remove(ctx, owner, name); err != nil && !errors.Is(err, ErrNotFound) {
-			return i, err
+	removed := 0
+	for range removeRounds {
+		names, err := s.catalog.OwnedBy(ctx, owner)
+		if err != nil {
+			return removed, err
+		}
+		if len(names) == 0 {
+			return removed, nil
+		}
+		for _, name := range names {
+			err := s.Remove(ctx, owner, name)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return removed, err
+			}
+			if err == nil {
+				removed++
+			}
 		}
 	}
-	return len(names), nil
+	return removed, fmt.Errorf("remove the files of %q: still storing after %d rounds", owner, removeRounds)
 }
+
+// removeRounds bounds RemoveOwnedBy against an owner that keeps storing.
+const removeRounds = 10

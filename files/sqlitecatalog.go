@@ -154,7 +154,8 @@ func (c *SQLiteCatalog) ListPublic(ctx context.Context, after string, limit int)
 }
 
 // tx runs fn in a write transaction (BEGIN IMMEDIATE, see sqlitedb).
-func (c *SQLiteCatalog) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (c *SQLiteCatalog) tx(ctx context.Context, fn func(*sql.Tx) error) (err error) {
+	defer func() { err = catalogError(err) }()
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	tx, err := c.db.BeginTx(ctx, nil)

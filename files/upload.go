@@ -71,6 +71,9 @@ type Upload struct {
 	ahead   []span
 	scratch []byte // for reading ranges back
 	done    bool
+	// spaceLeft is how many bytes the upload may add before it looks at
+	// the free space again (space.go).
+	spaceLeft int64
 }
 
 // span is the byte range [start, end).
@@ -91,6 +94,9 @@ func (s *Service) Create(ctx context.Context, user string, opt PutOptions) (*Upl
 			return nil, ErrBadHash
 		}
 		opt.SHA256 = strings.ToLower(opt.SHA256)
+	}
+	if err := s.admit(ctx, user, opt.Size); err != nil {
+		return nil, err
 	}
 	var oldSize int64
 	var keepHash, replacesHash string
@@ -162,6 +168,9 @@ func (u *Upload) Size() int64 {
 func (u *Upload) Write(p []byte) (int, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	if err := u.room(u.size, len(p)); err != nil {
+		return 0, err
+	}
 	return u.writeAt(p, u.size)
 }
 
@@ -169,6 +178,9 @@ func (u *Upload) Write(p []byte) (int, error) {
 func (u *Upload) WriteAt(p []byte, off int64) (int, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	if err := u.room(off, len(p)); err != nil {
+		return 0, err
+	}
 	return u.writeAt(p, off)
 }
 
@@ -356,6 +368,9 @@ func (u *Upload) Commit(ctx context.Context) (File, error) {
 }
 
 func (u *Upload) commit(ctx context.Context) (File, error) {
+	if err := u.s.mayStore(ctx, u.user); err != nil {
+		return File{}, err
+	}
 	if u.opt.Size >= 0 && u.size != u.opt.Size {
 		return File{}, ErrIncomplete
 	}
@@ -428,6 +443,12 @@ func (u *Upload) commit(ctx context.Context) (File, error) {
 func (u *Upload) fill(ctx context.Context) error {
 	if u.base == "" || u.filled {
 		return nil
+	}
+	// The old bytes are copied: a new version takes their space again.
+	var need int64
+	u.written.gaps(u.baseLen, func(start, end int64) error { need += end - start; return nil })
+	if _, err := u.s.spaceFor(ctx, need); err != nil {
+		return err
 	}
 	r, err := u.s.blobs.Open(ctx, u.base)
 	if err != nil {

@@ -37,6 +37,7 @@ var allowedEnv = map[string]bool{
 // gliderlabs sees them: it refuses agent and X11 forwarding, which
 // gliderlabs would accept, and environment variables sshelf does not use.
 func (s *Server) sessionChannel(srv *ssh.Server, conn *gossh.ServerConn, newChan gossh.NewChannel, ctx ssh.Context) {
+	s.watch.add(ctx, conn)
 	ssh.DefaultSessionHandler(srv, conn, filteredChannel{newChan}, ctx)
 }
 

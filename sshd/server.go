@@ -41,6 +41,7 @@ type Server struct {
 	log      *slog.Logger
 	ssh      *ssh.Server
 	sessions *sessionLimiter
+	watch    *accountWatch // nil without Accounts
 }
 
 type ctxKey string
@@ -56,6 +57,9 @@ func New(cfg Config) *Server {
 		cfg.AuthTimeout = 30 * time.Second
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, sessions: newSessionLimiter(cfg.MaxSessions, cfg.MaxSessionsPerUser)}
+	if cfg.Accounts != nil {
+		s.watch = newAccountWatch(cfg.Accounts, cfg.Logger, AccountCheckInterval)
+	}
 	s.ssh = &ssh.Server{
 		Version:                    "sshelf",
 		HostSigners:                toSigners(cfg.HostKeys),
@@ -87,6 +91,7 @@ func toSigners(keys []gossh.Signer) []ssh.Signer {
 
 // Serve accepts connections on ln until Shutdown or Close.
 func (s *Server) Serve(ln net.Listener) error {
+	defer s.watch.start()()
 	err := s.ssh.Serve(ln)
 	if errors.Is(err, ssh.ErrServerClosed) {
 		return nil
