@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -164,4 +165,28 @@ func TestCheckCancelled(t *testing.T) {
 	if _, err := e.svc.Check(ctx, CheckOptions{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Check with a cancelled context: %v, want context.Canceled", err)
 	}
+}
+
+// An orphan's age counts from its commit (a rename, which sets the change
+// time), not from its last write: an upload written long ago and committed
+// a moment ago may be about to get its record.
+func TestCheckOrphanAgeIsCommitTime(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the change time is read on Linux only")
+	}
+	e := newEnv(t)
+	key := commitBlob(t, e.blobs, "written long ago")
+	p, err := e.blobs.path(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * DefaultOrphanGrace)
+	if err := os.Chtimes(p, old, old); err != nil { // sets the change time to now
+		t.Fatal(err)
+	}
+	sum, err := e.svc.Check(context.Background(), CheckOptions{RemoveOrphans: true, OrphanGrace: DefaultOrphanGrace})
+	if err != nil || sum.Orphans != 1 || sum.Removed != 0 {
+		t.Errorf("Check: %+v, %v, want 1 orphan kept", sum, err)
+	}
+	e.assertBlobCount(t, 1)
 }
