@@ -29,6 +29,7 @@ const usage = `usage:
   sshelf serve [--listen :2222] [--data ./sshelf-data] [--signup open|closed]
                [--max-file-size BYTES] [--quota BYTES] [--log-format text|json] ...
   sshelf user add NAME | passwd NAME | del NAME | list | key add NAME   [--data DIR]
+  sshelf check [--data DIR] [--remove-orphans] | backup DEST [--data DIR] | version
 Every flag also reads an environment variable: --max-file-size from SSHELF_MAX_FILE_SIZE.
 Run "sshelf serve -h" for every flag.
 `
@@ -47,6 +48,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return serve(args[1:], stderr)
 	case "user":
 		return user(args[1:], stdin, stdout, stderr)
+	case "version", "--version":
+		return versionCmd(args[1:], stdout, stderr)
+	case "check":
+		return check(args[1:], stdout, stderr)
+	case "backup":
+		return backup(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -206,7 +213,7 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail(2, "usage: sshelf user add NAME | passwd NAME | del NAME | list | key add NAME")
 	}
 	ctx := context.Background()
-	a, err := app.Open(ctx, f.opt)
+	a, err := app.OpenExisting(ctx, f.opt)
 	if err != nil {
 		return fail(1, "%v", err)
 	}

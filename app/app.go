@@ -19,6 +19,7 @@ import (
 	"github.com/sshelf/sshelf/internal/diskspace"
 	"github.com/sshelf/sshelf/internal/passhash"
 	"github.com/sshelf/sshelf/internal/throttle"
+	"github.com/sshelf/sshelf/internal/version"
 	"github.com/sshelf/sshelf/sshd"
 )
 
@@ -52,6 +53,7 @@ type App struct {
 	reserve  *diskspace.Reserve
 	Accounts *auth.Accounts
 	Files    *files.Service
+	blobs    *files.DiskBlobs // for Backup
 }
 
 // Open opens (creating if needed) the data directory.
@@ -93,7 +95,7 @@ func Open(ctx context.Context, opt Options) (*App, error) {
 	if err := reserve.Restore(); err != nil {
 		opt.Logger.Warn("disk reserve", "err", err)
 	}
-	return &App{opt: opt, db: db, reserve: reserve, Accounts: accounts, Files: svc}, nil
+	return &App{opt: opt, db: db, reserve: reserve, Accounts: accounts, Files: svc, blobs: blobs}, nil
 }
 
 // Close closes the database.
@@ -135,7 +137,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, tui sshd.TUIFunc) erro
 	for _, k := range keys {
 		log.Info("host key", "type", k.PublicKey().Type(), "fingerprint", hostkeys.Fingerprint(k))
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "data", a.opt.Data)
+	log.Info("listening", "addr", ln.Addr().String(), "data", a.opt.Data, "version", version.Get().Short())
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

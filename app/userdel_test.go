@@ -13,31 +13,6 @@ import (
 	"github.com/sshelf/sshelf/files"
 )
 
-func openTestApp(t *testing.T) *App {
-	t.Helper()
-	a, err := Open(context.Background(), Options{Data: t.TempDir(), SignupOpen: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	return a
-}
-
-func putFile(t *testing.T, a *App, user, name string) {
-	t.Helper()
-	ctx := context.Background()
-	u, err := a.Files.Create(ctx, user, files.PutOptions{Name: name, Size: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := u.Write([]byte("content of " + name)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := u.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // failing makes one step of deleteUser fail.
 type failing struct {
 	accountSteps
@@ -79,12 +54,12 @@ func TestDeleteUserFailureLeavesAccountDisabled(t *testing.T) {
 	for _, step := range []string{"disable", "files", "account"} {
 		t.Run(step, func(t *testing.T) {
 			ctx := context.Background()
-			a := openTestApp(t)
+			a := openTestApp(t, t.TempDir())
 			if err := a.Accounts.Login(ctx, "bob", "bob-pw", "192.0.2.1:1"); err != nil {
 				t.Fatal(err)
 			}
-			putFile(t, a, "bob", "b1")
-			putFile(t, a, "bob", "b2")
+			putFile(t, a, "bob", "b1", "content of b1")
+			putFile(t, a, "bob", "b2", "content of b2")
 			f := failing{accountSteps: a.Accounts, fileSteps: a.Files, step: step}
 			_, err := deleteUser(ctx, f, f, a.retryOnFull, "bob", 0)
 			if !errors.Is(err, errInjected) {
@@ -154,7 +129,7 @@ func (f *fullOnce) Disable(ctx context.Context, name string) (time.Time, error) 
 // On a full disk user del gives up the disk reserve and goes on.
 func TestDeleteUserFullDisk(t *testing.T) {
 	ctx := context.Background()
-	a := openTestApp(t)
+	a := openTestApp(t, t.TempDir())
 	reserve := filepath.Join(a.opt.Data, ReserveFile)
 	if _, err := os.Stat(reserve); err != nil {
 		t.Fatalf("no disk reserve after Open: %v", err)

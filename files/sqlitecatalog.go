@@ -310,3 +310,22 @@ func (c *SQLiteCatalog) HasBlob(ctx context.Context, key string) (bool, error) {
 func (c *SQLiteCatalog) Usage(ctx context.Context, owner string) (int64, error) {
 	return usage(ctx, c.db, owner)
 }
+
+// Records pages through every record, hidden ones included, by name.
+func (c *SQLiteCatalog) Records(ctx context.Context, after string, limit int) ([]Record, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT `+recordColumns+` FROM files
+		WHERE name > ? ORDER BY name LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("catalog records: %w", err)
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, fmt.Errorf("catalog records: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

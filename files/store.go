@@ -34,6 +34,9 @@ type Catalog interface {
 	OwnedBy(ctx context.Context, owner string) ([]string, error)
 	// HasBlob reports whether any record refers to the blob key.
 	HasBlob(ctx context.Context, key string) (bool, error)
+	// Records returns up to limit records, hidden ones included, with
+	// names after after, sorted by name: for `sshelf check` and backups.
+	Records(ctx context.Context, after string, limit int) ([]Record, error)
 }
 
 // Blobs stores file contents. A blob is written to a temporary place and
