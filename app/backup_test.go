@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sshelf/sshelf/auth"
 	"github.com/sshelf/sshelf/files"
 )
 
@@ -23,9 +25,14 @@ func openTestApp(t *testing.T, dir string) *App {
 	return a
 }
 
+// putFile stores name with content as user, creating the account first
+// if it does not exist (uploads need a live account).
 func putFile(t *testing.T, a *App, user, name, content string) {
 	t.Helper()
 	ctx := context.Background()
+	if err := a.Accounts.Add(ctx, user, user+"-pw"); err != nil && !errors.Is(err, auth.ErrExists) {
+		t.Fatal(err)
+	}
 	u, err := a.Files.Create(ctx, user, files.PutOptions{Name: name, Size: int64(len(content))})
 	if err != nil {
 		t.Fatal(err)
