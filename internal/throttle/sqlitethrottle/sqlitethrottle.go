@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,6 +39,11 @@ const pruneEvery = 256
 type Store struct {
 	db  *sql.DB
 	ops atomic.Uint64
+	// writeMu queues this process's transactions: waiting here is
+	// FIFO-fair, where SQLite's busy handler polls with sleeps of up to
+	// 100 ms and turns a burst of logins into seconds of waiting. Other
+	// processes still meet busy_timeout.
+	writeMu sync.Mutex
 }
 
 var _ throttle.Store = (*Store)(nil)
@@ -68,6 +74,8 @@ func (s *Store) Prune(ctx context.Context, now time.Time) error {
 
 // inTx runs fn in a transaction.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
