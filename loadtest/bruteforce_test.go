@@ -88,6 +88,67 @@ func TestBruteForceOneAccountOneAddress(t *testing.T) {
 	}
 }
 
+// TestBruteForceBurst: a burst of parallel wrong passwords through real SSH
+// connections, with the right one sent while the burst is in flight, for
+// one account from one address and for one account from many addresses.
+// The right one never logs in, and the server checks no more passwords
+// than the limit (each check ends in a "wrong username or password" line;
+// refusals are answered before any hash).
+func TestBruteForceBurst(t *testing.T) {
+	const limit, burst = 10, 60
+	tests := []struct {
+		name      string
+		src       func(i int) string
+		rightFrom string
+	}{
+		{"one address", func(int) string { return "127.0.0.2" }, "127.0.0.2"},
+		{"many addresses", func(i int) string { return fmt.Sprintf("127.0.1.%d", i+1) }, "127.0.0.3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := testserver.Start(t, func(o *app.Options) {
+				o.SignupOpen = false
+				o.Login.MaxFailures = limit
+				o.Login.Lockout = time.Hour
+			})
+			if err := srv.App.Accounts.Add(t.Context(), "alice", "right"); err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			var finished, accepted atomic.Int64
+			for i := range burst - 1 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer finished.Add(1)
+					if canLogin(srv, tt.src(i), "alice", fmt.Sprintf("wrong%d", i)) {
+						accepted.Add(1)
+					}
+				}()
+			}
+			// Send the right one once every attempt but those being
+			// checked has its answer (bounded: if more than the limit were
+			// being checked, it goes anyway and the counts below fail).
+			for i := 0; i < 1200 && finished.Load() < burst-1-limit; i++ {
+				time.Sleep(50 * time.Millisecond)
+			}
+			if canLogin(srv, tt.rightFrom, "alice", "right") {
+				t.Error("the right password inside the burst logged in")
+			}
+			wg.Wait()
+			if accepted.Load() != 0 {
+				t.Errorf("%d wrong passwords accepted", accepted.Load())
+			}
+			if n := strings.Count(srv.Log.String(), `"result":"wrong username or password"`); n > limit {
+				t.Errorf("%d passwords checked in a burst of %d, limit %d", n, burst, limit)
+			}
+			if n := strings.Count(srv.Log.String(), "too many failed logins"); n < burst-limit {
+				t.Errorf("%d refusals logged, want at least %d", n, burst-limit)
+			}
+		})
+	}
+}
+
 // TestBruteForceManyAccounts: one address guessing across several accounts
 // is locked after 10 failures in all, whatever the accounts.
 func TestBruteForceManyAccounts(t *testing.T) {
