@@ -395,3 +395,36 @@ func TestLockoutSurvivesReopen(t *testing.T) {
 	}
 	wantErr(t, "after reopening", open().Login(ctx, "alice", "pw", "192.0.2.1:1"), ErrLocked)
 }
+
+// brokenStore fails every reservation, as a store on a full disk does.
+type brokenStore struct{ throttle.Store }
+
+func (brokenStore) Reserve(context.Context, throttle.Policy, int64, []string, time.Time) (int, *throttle.Refused, error) {
+	return 0, nil, errors.New("database or disk is full")
+}
+
+// When attempts cannot be counted, the owner still logs in from an address
+// she used; everyone else is refused.
+func TestStoreCannotWrite(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sqlitedb.Open(ctx, filepath.Join(dir, "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	p := throttle.Policy{MaxFailures: 3, Window: time.Hour, Lockout: time.Hour}
+	a, err := Open(ctx, db, passhash.New(cheapParams, 4), Config{Throttle: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
+	wantErr(t, "first login", a.Login(ctx, "alice", "pw", "192.0.2.1:1"), nil)
+	a.login = throttle.New(brokenStore{a.login.Store()}, p)
+	wantErr(t, "owner from a known address", a.Login(ctx, "alice", "pw", "192.0.2.1:2"), nil)
+	wantErr(t, "wrong password from a known address", a.Login(ctx, "alice", "bad", "192.0.2.1:2"), ErrDenied)
+	if err := a.Login(ctx, "alice", "pw", "198.51.100.1:1"); err == nil || errors.Is(err, ErrDenied) {
+		t.Errorf("a new address while the store cannot write: %v, want the store's error", err)
+	}
+}

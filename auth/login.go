@@ -33,13 +33,15 @@ func (a *Accounts) Authenticate(ctx context.Context, user, password, addr string
 		}
 		return false, a.failed(ctx, t)
 	}
-	keys, err := a.loginKeys(ctx, user, host)
+	keys, known, err := a.loginKeys(ctx, user, host)
 	if err != nil {
 		return false, err
 	}
 	t, err := a.login.Reserve(ctx, keys...)
 	if err != nil {
-		return false, refusal(err, user, host)
+		if t, err = a.cannotCount(ctx, err, known, user, host); err != nil {
+			return false, err
+		}
 	}
 	ok, created, err := a.checkPassword(ctx, user, password, host)
 	if err != nil {
@@ -57,16 +59,33 @@ func (a *Accounts) Authenticate(ctx context.Context, user, password, addr string
 }
 
 // loginKeys are the keys a password attempt for user from host counts on:
-// the address, and the account unless the address is one its owner used.
-func (a *Accounts) loginKeys(ctx context.Context, user, host string) ([]string, error) {
-	known, err := a.knownAddress(ctx, user, host)
+// the address, and the account unless the address is one its owner used
+// (known).
+func (a *Accounts) loginKeys(ctx context.Context, user, host string) (keys []string, known bool, err error) {
+	known, err = a.knownAddress(ctx, user, host)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if known {
-		return []string{addrKey(host)}, nil
+		return []string{addrKey(host)}, true, nil
 	}
-	return []string{addrKey(host), userKey(user)}, nil
+	return []string{addrKey(host), userKey(user)}, false, nil
+}
+
+// cannotCount handles a reservation that failed. A refusal stays one. If
+// the store cannot write (a full disk), the owner still gets in from an
+// address she used, unless it is blocked, with the attempt uncounted;
+// everyone else is refused.
+func (a *Accounts) cannotCount(ctx context.Context, err error, known bool, user, host string) (*throttle.Ticket, error) {
+	var r *throttle.Refused
+	if errors.As(err, &r) || !known {
+		return nil, refusal(err, user, host)
+	}
+	if berr := a.login.Blocked(ctx, addrKey(host)); berr != nil {
+		return nil, refusal(berr, user, host)
+	}
+	a.log.Error("login attempt not counted: the owner's known address is let in", "user", user, "addr", host, "err", err)
+	return nil, nil
 }
 
 func (a *Accounts) checkPassword(ctx context.Context, user, password, host string) (ok, created bool, err error) {
@@ -190,7 +209,7 @@ func (a *Accounts) ChangePassword(ctx context.Context, name, oldPassword, newPas
 		return ErrEmptyPass
 	}
 	host := hostOf(addr)
-	keys, err := a.loginKeys(ctx, name, host)
+	keys, _, err := a.loginKeys(ctx, name, host)
 	if err != nil {
 		return err
 	}

@@ -243,6 +243,10 @@ func TestDownloadGuessesAcrossAccounts(t *testing.T) {
 	if !strings.Contains(string(r.stderr), "later") {
 		t.Errorf("locked address: %q should say to try again later", r.stderr)
 	}
+	r = srv.ssh(t, sshOpts{user: "alice", pw: alicePW, bind: "127.0.0.20"}, "get", "g2", "--password", "right")
+	if r.code != 0 || string(r.stdout) != "secret g2\n" {
+		t.Errorf("the owner from the locked address: %v", r)
+	}
 	if r := get1("same9", "127.0.0.21", "g2", "right"); r.code != 0 || string(r.stdout) != "secret g2\n" {
 		t.Errorf("the right password from another address: %v", r)
 	}

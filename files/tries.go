@@ -19,15 +19,17 @@ type passwordHasher interface {
 }
 
 // tryKeys are the throttle keys a download-password try of user on r
-// counts on: the account and file first (a success forgets it), the file
-// across accounts, and the client's address when the transport gave one.
-// The file's owner does not count on the file's key, and so is never
-// refused by it: others' guesses cannot lock her out of her own file.
+// counts on: the account and file first (a success forgets it), then, for
+// anyone but the file's owner, the file across accounts and the client's
+// address (when the transport gave one). The owner counts only on her own
+// account and file, so others' guesses, on her file or from her address,
+// never lock her out of her own file; nobody else can try as the owner.
 func tryKeys(ctx context.Context, user string, r Record) []string {
 	keys := []string{"dl-user-file/" + user + "/" + r.Name}
-	if user != r.Owner {
-		keys = append(keys, "dl-file/"+r.Name)
+	if user == r.Owner {
+		return keys
 	}
+	keys = append(keys, "dl-file/"+r.Name)
 	if host := clientaddr.From(ctx); host != "" {
 		keys = append(keys, "dl-addr/"+host)
 	}

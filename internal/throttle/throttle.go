@@ -89,6 +89,9 @@ func (l *Limiter) Policy() Policy {
 	return l.policy
 }
 
+// Store returns the limiter's store.
+func (l *Limiter) Store() Store { return l.store }
+
 func (l *Limiter) enabled() bool { return l != nil && l.policy.Enabled() }
 
 // Reserve takes one attempt's slot on every key at once, before the check
