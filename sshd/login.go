@@ -41,6 +41,7 @@ func (s *Server) authCallbacks(ctx ssh.Context, cfg *gossh.ServerConfig) {
 			s.log.Warn("login", "user", conn.User(), "err", err)
 		}
 		s.logLogin(ctx, "publickey", nil)
+		markAuthed(ctx)
 		return p, nil
 	}
 }
@@ -114,9 +115,10 @@ func (s *Server) publicKeyAuth(ctx ssh.Context, key ssh.PublicKey) bool {
 		}
 		return false
 	}
-	// Logged, and the address remembered, once the signature proves the
-	// key (authCallbacks): a client may ask about a key it does not hold.
-	markAuthed(ctx)
+	// Logged, marked authenticated (for the auth timeout) and the address
+	// remembered once the signature proves the key (authCallbacks): a
+	// client may ask about a public key, which is no secret, without
+	// holding its private half.
 	return true
 }
 
