@@ -28,7 +28,7 @@ import (
 const usage = `usage:
   sshelf serve [--listen :2222] [--data ./sshelf-data] [--signup open|closed]
                [--max-file-size BYTES] [--quota BYTES] [--log-format text|json] ...
-  sshelf user add NAME | passwd NAME | del NAME | list | key add NAME   [--data DIR]
+  sshelf user add NAME | passwd NAME | del NAME | list | key add NAME | unlock NAME|ADDRESS   [--data DIR]
   sshelf check [--data DIR] [--remove-orphans] | backup DEST [--data DIR] | version
 Every flag also reads an environment variable: --max-file-size from SSHELF_MAX_FILE_SIZE.
 Run "sshelf serve -h" for every flag.
@@ -86,7 +86,8 @@ func newFlags(name string, stderr io.Writer, serve bool) *flags {
 	f.fs.Var(sizeFlag{&o.MinFreeSpace}, "min-free-space", "uploads are refused while the data directory's disk has less free (0: no reserve)")
 	f.fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
 	policy(f.fs, &o.Login, "login", "failed logins per address or account")
-	policy(f.fs, &o.FilePassword, "file-password", "wrong download passwords per account and file")
+	policy(f.fs, &o.FilePassword, "file-password", "wrong download passwords per account and file, per file and per address")
+	f.fs.IntVar(&o.SignupsPerAddressPerHour, "signup-per-address-per-hour", 10, "accounts open signup creates per client address per hour (0: no limit)")
 	f.fs.IntVar(&o.MaxSessions, "max-sessions", 1000, "concurrent sessions in total (0: no limit)")
 	f.fs.IntVar(&o.MaxSessionsPerUser, "max-sessions-per-user", 100, "concurrent sessions per account (0: no limit)")
 	f.fs.DurationVar(&o.IdleTimeout, "idle-timeout", 10*time.Minute, "close a connection with no traffic for this long")
@@ -208,9 +209,16 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sshelf: user: "+format+"\n", a...)
 		return code
 	}
-	want := map[string]int{"add": 2, "passwd": 2, "del": 2, "list": 1, "key": 3}
+	want := map[string]int{"add": 2, "passwd": 2, "del": 2, "list": 1, "key": 3, "unlock": 2}
 	if len(pos) == 0 || want[pos[0]] == 0 || len(pos) != want[pos[0]] || pos[0] == "key" && pos[1] != "add" {
-		return fail(2, "usage: sshelf user add NAME | passwd NAME | del NAME | list | key add NAME")
+		return fail(2, "usage: sshelf user add NAME | passwd NAME | del NAME | list | key add NAME | unlock NAME|ADDRESS")
+	}
+	if pos[0] == "unlock" {
+		// Unlocking a data directory that is not there is a typo, not a
+		// new server.
+		if _, err := os.Stat(f.opt.Data); err != nil {
+			return fail(1, "unlock %s: data directory %s: %v", pos[1], f.opt.Data, errors.Unwrap(err))
+		}
 	}
 	ctx := context.Background()
 	a, err := app.OpenExisting(ctx, f.opt)
@@ -246,6 +254,17 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		for _, n := range names {
 			fmt.Fprintln(stdout, n)
+		}
+	case "unlock":
+		done, err := a.Unlock(ctx, pos[1])
+		if err != nil {
+			return fail(1, "%v", err)
+		}
+		if len(done) == 0 {
+			fmt.Fprintf(stdout, "nothing to unlock for %s\n", pos[1])
+		}
+		for _, d := range done {
+			fmt.Fprintf(stdout, "unlocked %s\n", d)
 		}
 	case "key":
 		line, err := in.ReadString('\n')

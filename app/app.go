@@ -19,6 +19,7 @@ import (
 	"github.com/sshelf/sshelf/internal/diskspace"
 	"github.com/sshelf/sshelf/internal/passhash"
 	"github.com/sshelf/sshelf/internal/throttle"
+	"github.com/sshelf/sshelf/internal/throttle/sqlitethrottle"
 	"github.com/sshelf/sshelf/internal/version"
 	"github.com/sshelf/sshelf/sshd"
 )
@@ -36,6 +37,9 @@ type Options struct {
 
 	Login        throttle.Policy
 	FilePassword throttle.Policy
+	// SignupsPerAddressPerHour caps the accounts open signup creates per
+	// client address per hour; 0: no cap.
+	SignupsPerAddressPerHour int
 
 	MaxSessions        int
 	MaxSessionsPerUser int
@@ -70,7 +74,14 @@ func Open(ctx context.Context, opt Options) (*App, error) {
 		return nil, err
 	}
 	hasher := passhash.New(passhash.DefaultParams, 0)
-	accounts, err := auth.Open(ctx, db, hasher, auth.Config{SignupOpen: opt.SignupOpen, Throttle: opt.Login, Logger: opt.Logger})
+	// Login, signup and download-password counts live in the catalog.
+	attempts, err := sqlitethrottle.Open(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	accounts, err := auth.Open(ctx, db, hasher, auth.Config{SignupOpen: opt.SignupOpen, Throttle: opt.Login,
+		SignupsPerAddressPerHour: opt.SignupsPerAddressPerHour, Store: attempts, Logger: opt.Logger})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -89,6 +100,7 @@ func Open(ctx context.Context, opt Options) (*App, error) {
 		Catalog: catalog, Blobs: blobs, Hasher: hasher,
 		Limits:         files.Limits{MaxFileSize: opt.MaxFileSize, Quota: opt.Quota, MinFreeSpace: opt.MinFreeSpace},
 		PasswordPolicy: opt.FilePassword,
+		Attempts:       attempts,
 		Logger:         opt.Logger,
 		Space:          blobs, Spare: reserve, Owners: accounts,
 	})
@@ -104,6 +116,19 @@ func (a *App) Close() error { return a.db.Close() }
 // DeleteUser removes an account, its keys and its files (userdel.go).
 func (a *App) DeleteUser(ctx context.Context, name string) (int, error) {
 	return deleteUser(ctx, a.Accounts, a.Files, a.retryOnFull, name, deleteGrace)
+}
+
+// Unlock clears the failed logins, lockouts, signup count and
+// download-password tries of target, an account name or an address. It
+// acts on a running server at once: the counts are read from the catalog
+// on every attempt. It returns what it cleared.
+func (a *App) Unlock(ctx context.Context, target string) ([]string, error) {
+	done, err := a.Accounts.Unlock(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	more, err := a.Files.Unlock(ctx, target)
+	return append(done, more...), err
 }
 
 // Listen opens the listening socket of Options.Listen.

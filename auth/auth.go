@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"strings"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 
 	"github.com/sshelf/sshelf/internal/passhash"
 	"github.com/sshelf/sshelf/internal/throttle"
+	"github.com/sshelf/sshelf/internal/throttle/sqlitethrottle"
 )
 
 // Sentinel errors.
@@ -32,18 +32,33 @@ var (
 // Config sets the signup policy and login throttling.
 type Config struct {
 	SignupOpen bool
-	Throttle   throttle.Policy
-	Logger     *slog.Logger
+	// Throttle limits failed logins per address and per account.
+	Throttle throttle.Policy
+	// SignupsPerAddressPerHour caps the accounts open signup creates for
+	// one address within an hour; 0: no cap.
+	SignupsPerAddressPerHour int
+	// Store keeps the attempts and lockouts; nil: tables in db.
+	Store  throttle.Store
+	Logger *slog.Logger
+}
+
+// hasher is the slow password hash (internal/passhash), an interface so
+// that tests can count the checks.
+type hasher interface {
+	Hash(ctx context.Context, password string) (string, error)
+	Verify(ctx context.Context, password, encoded string) (bool, error)
+	Dummy(ctx context.Context, password string)
 }
 
 // Accounts is the account store with its login policy.
 type Accounts struct {
 	db         *sql.DB
-	hasher     *passhash.Hasher
+	hasher     hasher
 	signupOpen bool
-	byAddr     *throttle.Limiter
-	byUser     *throttle.Limiter
+	login      *throttle.Limiter // failed logins, per address and per account
+	signup     *throttle.Limiter // accounts created, per address
 	log        *slog.Logger
+	now        func() time.Time
 }
 
 const schema = `
@@ -58,6 +73,12 @@ CREATE TABLE IF NOT EXISTS account_keys (
 	line    TEXT NOT NULL,
 	PRIMARY KEY (name, key)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS account_addresses (
+	name TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,
+	host TEXT NOT NULL,
+	last INTEGER NOT NULL, -- unix seconds of the last login from host
+	PRIMARY KEY (name, host)
+) WITHOUT ROWID;
 `
 
 // Open prepares the account tables in db.
@@ -69,14 +90,46 @@ func Open(ctx context.Context, db *sql.DB, hasher *passhash.Hasher, cfg Config) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	store := cfg.Store
+	if store == nil {
+		s, err := sqlitethrottle.Open(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		store = s
+	}
+	signup := throttle.Policy{}
+	if n := cfg.SignupsPerAddressPerHour; n > 0 {
+		// No lockout: a sliding cap, a slot frees when its signup is an
+		// hour old.
+		signup = throttle.Policy{MaxFailures: n, Window: time.Hour}
+	}
 	return &Accounts{
 		db:         db,
 		hasher:     hasher,
 		signupOpen: cfg.SignupOpen,
-		byAddr:     throttle.New(cfg.Throttle),
-		byUser:     throttle.New(cfg.Throttle),
+		login:      throttle.New(store, cfg.Throttle),
+		signup:     throttle.New(store, signup),
 		log:        log,
+		now:        time.Now,
 	}, nil
+}
+
+// setClock replaces the clock of the limits and of the address list, for
+// tests.
+func (a *Accounts) setClock(now func() time.Time) {
+	a.now = now
+	a.login.SetClock(now)
+	a.signup.SetClock(now)
+}
+
+func (a *Accounts) passwordHash(ctx context.Context, name string) (string, error) {
+	var h string
+	err := a.db.QueryRowContext(ctx, `SELECT `+disabledHash+` FROM accounts WHERE name = ?`, name).Scan(&h)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNoAccount
+	}
+	return h, err
 }
 
 // ValidUsername checks an account name.
@@ -89,120 +142,6 @@ func ValidUsername(name string) error {
 		if !ok {
 			return ErrBadUsername
 		}
-	}
-	return nil
-}
-
-func hostOf(addr string) string {
-	if h, _, err := net.SplitHostPort(addr); err == nil {
-		return h
-	}
-	return addr
-}
-
-func (a *Accounts) passwordHash(ctx context.Context, name string) (string, error) {
-	var h string
-	err := a.db.QueryRowContext(ctx, `SELECT `+disabledHash+` FROM accounts WHERE name = ?`, name).Scan(&h)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", ErrNoAccount
-	}
-	return h, err
-}
-
-// Locked reports whether logins for user from addr are refused now.
-func (a *Accounts) Locked(user, addr string) bool {
-	l1, _ := a.byAddr.Locked(hostOf(addr))
-	l2, _ := a.byUser.Locked(user)
-	return l1 || l2
-}
-
-// Login checks a password for user connecting from addr. With open signup an
-// unknown user is created with this password. A wrong password and an
-// unknown user cost the same and get the same error; failures slow the
-// answer and, past the limit, lock the address and the account out.
-func (a *Accounts) Login(ctx context.Context, user, password, addr string) error {
-	if a.Locked(user, addr) {
-		return ErrLocked
-	}
-	ok, err := a.checkPassword(ctx, user, password)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return a.failed(ctx, user, addr)
-	}
-	a.byUser.Succeed(user)
-	return nil
-}
-
-func (a *Accounts) checkPassword(ctx context.Context, user, password string) (bool, error) {
-	if ValidUsername(user) != nil || password == "" {
-		a.hasher.Dummy(ctx, password)
-		return false, nil
-	}
-	stored, err := a.passwordHash(ctx, user)
-	if errors.Is(err, ErrNoAccount) {
-		if !a.signupOpen {
-			a.hasher.Dummy(ctx, password)
-			return false, nil
-		}
-		created, err := a.create(ctx, user, password, true)
-		if err != nil {
-			return false, err
-		}
-		if created {
-			a.log.Info("account created at first login", "user", user)
-			return true, nil
-		}
-		// Someone else created it meanwhile: check against theirs.
-		if stored, err = a.passwordHash(ctx, user); err != nil {
-			return false, err
-		}
-	} else if err != nil {
-		return false, err
-	}
-	if stored == noPassword {
-		a.hasher.Dummy(ctx, password)
-		return false, nil
-	}
-	return a.hasher.Verify(ctx, password, stored)
-}
-
-// noPassword marks an account made by `user key add` alone.
-const noPassword = "!"
-
-// failed records a failed login and delays the answer.
-func (a *Accounts) failed(ctx context.Context, user, addr string) error {
-	d := max(a.byAddr.Fail(hostOf(addr)), a.byUser.Fail(user))
-	if d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-		}
-	}
-	return ErrDenied
-}
-
-// LoginKey checks that key is registered for user.
-func (a *Accounts) LoginKey(ctx context.Context, user string, key gossh.PublicKey, addr string) error {
-	if a.Locked(user, addr) {
-		return ErrLocked
-	}
-	if ValidUsername(user) != nil {
-		return ErrDenied
-	}
-	var n int
-	err := a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM account_keys WHERE name = ? AND key = ? AND`+
-		fmt.Sprintf(notDisabled, "account_keys"), user, key.Marshal()).Scan(&n)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		// An offered key that is not registered is how every client probes
-		// before asking for a password: not counted as a failure.
-		return ErrDenied
 	}
 	return nil
 }
@@ -257,34 +196,6 @@ func (a *Accounts) SetPassword(ctx context.Context, name, password string) error
 		return fmt.Errorf("passwd %q: %w", name, ErrNoAccount)
 	}
 	return nil
-}
-
-// ChangePassword replaces an account's password given the old one, as a
-// logged-in user does with `passwd`. A wrong old password counts as a
-// failed login.
-func (a *Accounts) ChangePassword(ctx context.Context, name, oldPassword, newPassword, addr string) error {
-	if newPassword == "" {
-		return ErrEmptyPass
-	}
-	if a.Locked(name, addr) {
-		return ErrLocked
-	}
-	stored, err := a.passwordHash(ctx, name)
-	if err != nil {
-		return err
-	}
-	if stored == noPassword { // a key-only account: no old password can match
-		a.hasher.Dummy(ctx, oldPassword)
-		return a.failed(ctx, name, addr)
-	}
-	ok, err := a.hasher.Verify(ctx, oldPassword, stored)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return a.failed(ctx, name, addr)
-	}
-	return a.SetPassword(ctx, name, newPassword)
 }
 
 // Delete removes an account and its keys.

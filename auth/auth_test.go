@@ -52,8 +52,7 @@ func newAccounts(t *testing.T, signupOpen bool, p throttle.Policy) testAccounts 
 		t.Fatal(err)
 	}
 	c := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	a.byAddr.SetClock(c.Now)
-	a.byUser.SetClock(c.Now)
+	a.setClock(c.Now)
 	return testAccounts{a, db, c}
 }
 
@@ -398,9 +397,6 @@ func TestLockout(t *testing.T) {
 		wantErr(t, "nobody", a.Login(ctx, "nobody", "bad", "192.0.2.1:3"), ErrDenied)
 		// The address is locked, for every user and the right password.
 		wantErr(t, "dave from the locked address", a.Login(ctx, "dave", "pw-dave", addr1), ErrLocked)
-		if !a.Locked("dave", addr1) {
-			t.Error("Locked(dave, addr1) = false")
-		}
 		k, line := newKey(t)
 		wantErr(t, "AddKey", a.AddKey(ctx, "dave", line), nil)
 		wantErr(t, "key login from the locked address", a.LoginKey(ctx, "dave", k, addr1), ErrLocked)

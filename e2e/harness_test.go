@@ -369,6 +369,7 @@ type sshOpts struct {
 	key     string   // private key file for public key login instead of pw
 	methods string   // PreferredAuthentications; default password,keyboard-interactive
 	bind    string   // ssh -b source address
+	banners bool     // LogLevel=INFO, at which ssh prints the server's banners (default ERROR)
 	setEnv  []string // NAME=VALUE pairs sent with SetEnv
 	extra   []string // extra ssh options, placed before the destination
 	noCmd   bool     // run without a command (args ignored)
@@ -396,6 +397,10 @@ func trunc(b []byte) string {
 
 // sshCommand builds (but does not start) an ssh command against s.
 func (s *server) sshCommand(ctx context.Context, o sshOpts, args ...string) *exec.Cmd {
+	logLevel := "LogLevel=ERROR"
+	if o.banners {
+		logLevel = "LogLevel=INFO"
+	}
 	a := []string{
 		"-F", "/dev/null",
 		"-p", s.port,
@@ -406,7 +411,7 @@ func (s *server) sshCommand(ctx context.Context, o sshOpts, args ...string) *exe
 		"-o", "UpdateHostKeys=no",
 		"-o", "CheckHostIP=no",
 		"-o", "BatchMode=no",
-		"-o", "LogLevel=ERROR",
+		"-o", logLevel,
 		"-o", "NumberOfPasswordPrompts=1",
 		"-o", "ConnectTimeout=30",
 		"-o", "ControlMaster=no",

@@ -318,9 +318,11 @@ func TestRule7CorruptContentFailsDownload(t *testing.T) {
 	t.Logf("corrupted download: exit %d, %d bytes, stderr %q", r.code, len(r.stdout), r.stderr)
 }
 
-// Rule 8: wrong download passwords are counted per account and file; after
-// N within the window that account's tries on that file are refused, even
-// with the right password, with an error saying to try again later.
+// Rule 8: wrong download passwords are counted per account and file, per
+// file and per address; after N within the window that account's tries on
+// that file are refused, even with the right password, with an error
+// saying to try again later; so are other accounts' tries on the file and
+// the address's tries, but not the owner's.
 func TestRule8WrongFilePasswordThrottle(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, "--file-password-max-failures", "3", "--file-password-window", "10m", "--file-password-lockout", "10m")
@@ -328,48 +330,67 @@ func TestRule8WrongFilePasswordThrottle(t *testing.T) {
 	put(t, srv, "alice", alicePW, "t.txt", content, "--password", "right")
 	put(t, srv, "alice", alicePW, "other.txt", content, "--password", "right")
 	login(t, srv, "bob", bobPW)
+	from := func(bind, user, pw string, setEnv []string, args ...string) result {
+		t.Helper()
+		return srv.ssh(t, sshOpts{user: user, pw: pw, bind: bind, setEnv: setEnv}, args...)
+	}
 
 	for i := 0; i < 3; i++ {
-		r := do(t, srv, "bob", bobPW, nil, "get", "t.txt", "--password", "wrong")
+		r := from("127.0.0.2", "bob", bobPW, nil, "get", "t.txt", "--password", "wrong")
 		expectErr(t, r, 1, "sshelf: get: t.txt: ", "wrong password try")
 	}
-	r := do(t, srv, "bob", bobPW, nil, "get", "t.txt", "--password", "right")
+	r := from("127.0.0.2", "bob", bobPW, nil, "get", "t.txt", "--password", "right")
 	expectErr(t, r, 1, "sshelf: get: t.txt: ", "right password after 3 wrong")
 	if !strings.Contains(strings.ToLower(string(r.stderr)), "later") {
 		t.Errorf("locked-out error should say to try again later: %q", r.stderr)
 	}
 	// The environment variable path is locked too.
-	r = doEnv(t, srv, "bob", bobPW, []string{"SSHELF_FILE_PASSWORD=right"}, nil, "get", "t.txt")
+	r = from("127.0.0.2", "bob", bobPW, []string{"SSHELF_FILE_PASSWORD=right"}, "get", "t.txt")
 	expectErr(t, r, 1, "sshelf: get: t.txt: ", "right env password while locked out")
+	// Per address: bob's address is refused for another file too.
+	r = from("127.0.0.2", "bob", bobPW, nil, "get", "other.txt", "--password", "right")
+	expectErr(t, r, 1, "sshelf: get: other.txt: ", "another file from the locked address")
+	// Per file: another account from another address is refused this file.
+	r = from("127.0.0.3", "carol", "carol-pw", nil, "get", "t.txt", "--password", "right")
+	expectErr(t, r, 1, "sshelf: get: t.txt: ", "another account on the locked file")
 
-	// Per account: alice is not locked out of that file.
+	// The owner is not locked out of her file.
 	if got := get(t, srv, "alice", alicePW, "t.txt", "--password", "right"); !bytes.Equal(got, content) {
 		t.Errorf("alice's get: %q", got)
 	}
-	// Per file: bob is not locked out of another file.
-	if got := get(t, srv, "bob", bobPW, "other.txt", "--password", "right"); !bytes.Equal(got, content) {
-		t.Errorf("bob's get of another file: %q", got)
+	// Per account and file: bob, from another address, gets another file.
+	r = from("127.0.0.3", "bob", bobPW, nil, "get", "other.txt", "--password", "right")
+	if r.code != 0 || !bytes.Equal(r.stdout, content) {
+		t.Errorf("bob's get of another file from another address: %v", r)
 	}
 }
 
-// Below the threshold a right password still works, and failures are not
-// shared between accounts.
+// Below the threshold a right password still works; wrong tries of
+// different accounts on one file add up.
 func TestRule8BelowThreshold(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, "--file-password-max-failures", "3")
 	content := []byte("x")
 	put(t, srv, "alice", alicePW, "t.txt", content, "--password", "right")
-	for i := 0; i < 2; i++ {
-		expectErr(t, do(t, srv, "bob", bobPW, nil, "get", "t.txt", "--password", "wrong"), 1, "sshelf: get: t.txt: ", "wrong try")
+	from := func(bind, user, pw string, args ...string) result {
+		t.Helper()
+		return srv.ssh(t, sshOpts{user: user, pw: pw, bind: bind}, args...)
 	}
 	for i := 0; i < 2; i++ {
-		expectErr(t, do(t, srv, "carol", "carol-pw", nil, "get", "t.txt", "--password", "wrong"), 1, "sshelf: get: t.txt: ", "wrong try")
+		expectErr(t, from("127.0.0.2", "bob", bobPW, "get", "t.txt", "--password", "wrong"), 1, "sshelf: get: t.txt: ", "wrong try")
 	}
-	if got := get(t, srv, "bob", bobPW, "t.txt", "--password", "right"); !bytes.Equal(got, content) {
-		t.Errorf("bob after 2 wrong tries: %q", got)
+	if r := from("127.0.0.2", "bob", bobPW, "get", "t.txt", "--password", "right"); r.code != 0 || !bytes.Equal(r.stdout, content) {
+		t.Errorf("bob after 2 wrong tries: %v", r)
 	}
-	if got := get(t, srv, "carol", "carol-pw", "t.txt", "--password", "right"); !bytes.Equal(got, content) {
-		t.Errorf("carol after 2 wrong tries: %q", got)
+	// bob's two wrong tries still count on the file: carol's first makes
+	// three and locks it for everyone but its owner.
+	r := from("127.0.0.3", "carol", "carol-pw", "get", "t.txt", "--password", "wrong")
+	expectErr(t, r, 1, "sshelf: get: t.txt: ", "carol's wrong try")
+	if !strings.Contains(string(r.stderr), "later") {
+		t.Errorf("the file's third wrong try: %q, want locked", r.stderr)
+	}
+	if got := get(t, srv, "alice", alicePW, "t.txt", "--password", "right"); !bytes.Equal(got, content) {
+		t.Errorf("the owner's get: %q", got)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/sshelf/sshelf/internal/passhash"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
 	"github.com/sshelf/sshelf/internal/throttle"
+	"github.com/sshelf/sshelf/internal/throttle/sqlitethrottle"
 )
 
 // cheapParams keep Argon2id fast in tests.
@@ -53,10 +54,15 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	attempts, err := sqlitethrottle.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := Config{
-		Catalog: cat,
-		Blobs:   blobs,
-		Hasher:  passhash.New(cheapParams, 4),
+		Attempts: attempts,
+		Catalog:  cat,
+		Blobs:    blobs,
+		Hasher:   passhash.New(cheapParams, 4),
 		PasswordPolicy: throttle.Policy{
 			MaxFailures: 3, Window: time.Hour, Lockout: time.Hour,
 		},

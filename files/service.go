@@ -24,13 +24,14 @@ type Limits struct {
 type Service struct {
 	catalog Catalog
 	blobs   Blobs
-	hasher  *passhash.Hasher
+	hasher  passwordHasher
 	limits  Limits
 	// space, spare and owners may be nil (space.go).
 	space  FreeSpace
 	spare  Spare
 	owners Owners
-	// tries counts wrong download passwords per account and file (rule 8).
+	// tries counts download-password tries per account and file, per file
+	// and per address (rule 8).
 	tries *throttle.Limiter
 	log   *slog.Logger
 	now   func() time.Time
@@ -43,7 +44,10 @@ type Config struct {
 	Hasher         *passhash.Hasher
 	Limits         Limits
 	PasswordPolicy throttle.Policy
-	Logger         *slog.Logger
+	// Attempts keeps the download-password tries; required when
+	// PasswordPolicy is enabled.
+	Attempts throttle.Store
+	Logger   *slog.Logger
 	// Space, Spare and Owners are optional (space.go).
 	Space  FreeSpace
 	Spare  Spare
@@ -64,7 +68,7 @@ func NewService(cfg Config) *Service {
 		space:   cfg.Space,
 		spare:   cfg.Spare,
 		owners:  cfg.Owners,
-		tries:   throttle.New(cfg.PasswordPolicy),
+		tries:   throttle.New(cfg.Attempts, cfg.PasswordPolicy),
 		log:     log,
 		now:     time.Now,
 	}
@@ -116,31 +120,46 @@ func (s *Service) List(ctx context.Context, user, after string, limit int) ([]Fi
 }
 
 // checkPassword applies rules 3 and 8: a protected file needs its download
-// password, and wrong ones are throttled per account and file.
+// password, and each try takes its slot (per account and file, per file,
+// per address) before the hash, so a burst gets no more checks than the
+// limit.
 func (s *Service) checkPassword(ctx context.Context, user string, r Record, password string) error {
 	if r.PasswordHash == "" {
 		return nil
 	}
-	key := user + "\x00" + r.Name
-	if locked, _ := s.tries.Locked(key); locked {
-		return ErrThrottled
-	}
+	keys := tryKeys(ctx, user, r)
 	if password == "" {
+		// No password is not a wrong one, but a blocked file says so.
+		if err := s.tries.Blocked(ctx, keys...); err != nil {
+			return throttled(err)
+		}
 		return ErrPasswordRequired
+	}
+	t, err := s.tries.Reserve(ctx, keys...)
+	if err != nil {
+		return throttled(err)
 	}
 	ok, err := s.hasher.Verify(ctx, password, r.PasswordHash)
 	if err != nil {
+		t.Refund(ctx)
 		return err
 	}
 	if !ok {
-		delay := s.tries.Fail(key)
-		if locked, _ := s.tries.Locked(key); locked {
+		delay, locked, err := t.Fail(ctx)
+		if err != nil {
+			return err
+		}
+		if locked {
 			return ErrThrottled
 		}
 		sleep(ctx, delay)
 		return ErrWrongPassword
 	}
-	s.tries.Succeed(key)
+	// A success forgets this account's tries on the file, not those
+	// counted on the file or the address.
+	if err := t.Refund(ctx, keys[0]); err != nil {
+		s.log.Warn("refund a download-password try", "err", err)
+	}
 	return nil
 }
 

@@ -203,7 +203,8 @@ func TestProtectedDownload(t *testing.T) {
 }
 
 // Rule 8: after N wrong passwords, the account's tries on that file are
-// refused, the right password too, until the lockout ends.
+// refused, the right password too, until the lockout ends; so are other
+// accounts' tries on that file, but not its owner's.
 func TestDownloadPasswordThrottle(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, withPolicy(throttle.Policy{MaxFailures: 3, Window: 10 * time.Minute, Lockout: 10 * time.Minute}))
@@ -213,61 +214,65 @@ func TestDownloadPasswordThrottle(t *testing.T) {
 	e.svc.tries.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 
-	e.mustPut(t, "alice", PutOptions{Name: "p", Password: "pw"}, []byte("x"))
-	e.mustPut(t, "alice", PutOptions{Name: "q", Password: "pw"}, []byte("y"))
-
-	steps := []struct {
-		user, file, password string
-		want                 error
-	}{
-		{"bob", "p", "bad1", ErrWrongPassword},
-		{"bob", "p", "bad2", ErrWrongPassword},
-		{"bob", "p", "", ErrPasswordRequired}, // no password is not a wrong one
-		{"bob", "p", "bad3", ErrThrottled},    // the 3rd wrong one locks
-		{"bob", "p", "pw", ErrThrottled},      // even the right one
-		{"bob", "p", "", ErrThrottled},
-		{"bob", "q", "pw", nil},   // another file: not locked
-		{"carol", "p", "pw", nil}, // another account: not locked
-		{"alice", "p", "pw", nil}, // the owner: not locked
+	for _, name := range []string{"p", "q", "r", "s"} {
+		e.mustPut(t, "alice", PutOptions{Name: name, Password: "pw"}, []byte(name))
 	}
-	for i, s := range steps {
-		_, err := e.svc.Open(ctx, s.user, s.file, s.password)
-		wantErr(t, fmt.Sprintf("step %d: %s opens %s with %q", i, s.user, s.file, s.password), err, s.want)
+	open := func(user, file, password string) func() error {
+		return func() error { _, err := e.svc.Open(ctx, user, file, password); return err }
 	}
-	// Protection changes by the owner count too, and are refused while locked.
-	for i := 0; i < 3; i++ {
-		err := e.svc.Unprotect(ctx, "alice", "q", "nope")
-		if i < 2 {
-			wantErr(t, "Unprotect with wrong", err, ErrWrongPassword)
-		} else {
-			wantErr(t, "Unprotect with wrong", err, ErrThrottled)
+	type step struct {
+		what string
+		do   func() error
+		want error
+	}
+	run := func(steps []step) {
+		t.Helper()
+		for i, s := range steps {
+			wantErr(t, fmt.Sprintf("step %d: %s", i, s.what), s.do(), s.want)
 		}
 	}
-	wantErr(t, "Unprotect locked, right password", e.svc.Unprotect(ctx, "alice", "q", "pw"), ErrThrottled)
-
+	run([]step{
+		{"bob's first wrong try", open("bob", "p", "bad1"), ErrWrongPassword},
+		{"bob's second", open("bob", "p", "bad2"), ErrWrongPassword},
+		{"no password is not a wrong one", open("bob", "p", ""), ErrPasswordRequired},
+		{"the third wrong one locks", open("bob", "p", "bad3"), ErrThrottled},
+		{"even the right one", open("bob", "p", "pw"), ErrThrottled},
+		{"no password while locked", open("bob", "p", ""), ErrThrottled},
+		{"bob, another file", open("bob", "q", "pw"), nil},
+		{"another account: the file is locked", open("carol", "p", "pw"), ErrThrottled},
+		{"the owner is not locked out of her file", open("alice", "p", "pw"), nil},
+		// Protection changes by the owner count too, on her own key.
+		{"owner's wrong Unprotect", func() error { return e.svc.Unprotect(ctx, "alice", "q", "nope") }, ErrWrongPassword},
+		{"owner's wrong Unprotect", func() error { return e.svc.Unprotect(ctx, "alice", "q", "nope") }, ErrWrongPassword},
+		{"owner's third wrong Unprotect", func() error { return e.svc.Unprotect(ctx, "alice", "q", "nope") }, ErrThrottled},
+		{"Unprotect locked, right password", func() error { return e.svc.Unprotect(ctx, "alice", "q", "pw") }, ErrThrottled},
+		{"the owner's tries do not lock her file for others", open("bob", "q", "pw"), nil},
+	})
 	advance(10*time.Minute - time.Second)
-	_, err := e.svc.Open(ctx, "bob", "p", "pw")
-	wantErr(t, "just before the lockout ends", err, ErrThrottled)
+	run([]step{{"just before the lockout ends", open("bob", "p", "pw"), ErrThrottled}})
 	advance(time.Second)
-	_, err = e.svc.Open(ctx, "bob", "p", "pw")
-	wantErr(t, "when the lockout ends", err, nil)
-	wantErr(t, "Unprotect after the lockout", e.svc.Unprotect(ctx, "alice", "q", "pw"), nil)
-
-	// A success forgets the failures: two more wrong ones do not lock.
-	for i := 0; i < 2; i++ {
-		_, err = e.svc.Open(ctx, "bob", "p", "bad")
-		wantErr(t, "wrong after success", err, ErrWrongPassword)
-	}
-	_, err = e.svc.Open(ctx, "bob", "p", "pw")
-	wantErr(t, "right after two wrong", err, nil)
-	// Failures older than the window do not count.
-	for i := 0; i < 2; i++ {
-		_, err = e.svc.Open(ctx, "bob", "p", "bad")
-		wantErr(t, "wrong", err, ErrWrongPassword)
-	}
+	run([]step{
+		{"when the lockout ends", open("bob", "p", "pw"), nil},
+		{"Unprotect after the lockout", func() error { return e.svc.Unprotect(ctx, "alice", "q", "pw") }, nil},
+		// A success forgets the account's own tries: two more wrong ones
+		// and a right one, again and again, never lock the account...
+		{"wrong", open("bob", "r", "bad"), ErrWrongPassword},
+		{"right", open("bob", "r", "pw"), nil},
+		{"wrong", open("bob", "r", "bad"), ErrWrongPassword},
+		{"right", open("bob", "r", "pw"), nil},
+		// ...but not the file's count across accounts: the third wrong
+		// try on r since the lockout locks r for everyone but alice.
+		{"wrong", open("bob", "r", "bad"), ErrThrottled},
+		{"carol on r", open("carol", "r", "pw"), ErrThrottled},
+		{"alice on r", open("alice", "r", "pw"), nil},
+	})
+	// Tries older than the window do not count.
+	run([]step{
+		{"wrong", open("bob", "s", "bad"), ErrWrongPassword},
+		{"wrong", open("bob", "s", "bad"), ErrWrongPassword},
+	})
 	advance(11 * time.Minute)
-	_, err = e.svc.Open(ctx, "bob", "p", "bad")
-	wantErr(t, "wrong after the window", err, ErrWrongPassword)
+	run([]step{{"wrong after the window", open("bob", "s", "bad"), ErrWrongPassword}})
 }
 
 // Rule 4: only the owner may delete, rename, hide, unhide or change

@@ -47,14 +47,17 @@ func bruteForceServer(t *testing.T) *testserver.Server {
 	return testserver.Start(t, func(o *app.Options) {
 		o.SignupOpen = false
 		o.Login.MaxFailures = 10
-		o.Login.Lockout = 2 * time.Second
+		// Longer than any test: a lockout ending mid-test would let a
+		// check through. Expiry is a unit test's (with a clock); here
+		// `unlock` lifts it.
+		o.Login.Lockout = time.Hour
 	})
 }
 
 // TestBruteForceOneAccountOneAddress: 50 wrong passwords for one account
 // from one address. After 10 the address and the account are locked: even
 // the right password is refused, from that address and for that account
-// from another; once the lock expires the right password works again.
+// from another; once unlocked the right password works again.
 func TestBruteForceOneAccountOneAddress(t *testing.T) {
 	srv := bruteForceServer(t)
 	if err := srv.App.Accounts.Add(t.Context(), "alice", "right"); err != nil {
@@ -80,11 +83,73 @@ func TestBruteForceOneAccountOneAddress(t *testing.T) {
 	if !canLogin(srv, "127.0.0.4", "bob", "bobpw") {
 		t.Fatal("an unrelated account from an unrelated address is refused")
 	}
-	if !waitLogin(srv, "127.0.0.2", "alice", "right") {
-		t.Fatal("right password still refused after the lockout")
+	unlock(t, srv, "127.0.0.2", "alice")
+	if !canLogin(srv, "127.0.0.2", "alice", "right") {
+		t.Fatal("right password still refused after unlock")
 	}
 	if n := strings.Count(srv.Log.String(), "too many failed logins"); n == 0 {
 		t.Error("lockouts are not logged")
+	}
+}
+
+// TestBruteForceBurst: a burst of parallel wrong passwords through real SSH
+// connections, with the right one sent while the burst is in flight, for
+// one account from one address and for one account from many addresses.
+// The right one never logs in, and the server checks no more passwords
+// than the limit (each check ends in a "wrong username or password" line;
+// refusals are answered before any hash).
+func TestBruteForceBurst(t *testing.T) {
+	const limit, burst = 10, 60
+	tests := []struct {
+		name      string
+		src       func(i int) string
+		rightFrom string
+	}{
+		{"one address", func(int) string { return "127.0.0.2" }, "127.0.0.2"},
+		{"many addresses", func(i int) string { return fmt.Sprintf("127.0.1.%d", i+1) }, "127.0.0.3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := testserver.Start(t, func(o *app.Options) {
+				o.SignupOpen = false
+				o.Login.MaxFailures = limit
+				o.Login.Lockout = time.Hour
+			})
+			if err := srv.App.Accounts.Add(t.Context(), "alice", "right"); err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			var finished, accepted atomic.Int64
+			for i := range burst - 1 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer finished.Add(1)
+					if canLogin(srv, tt.src(i), "alice", fmt.Sprintf("wrong%d", i)) {
+						accepted.Add(1)
+					}
+				}()
+			}
+			// Send the right one once the server has refused one wrong
+			// attempt: then every slot is taken by a wrong one, checked or
+			// still in flight.
+			for i := 0; !strings.Contains(srv.Log.String(), "too many failed logins"); i++ {
+				if i > 1200 {
+					t.Fatalf("no attempt of the burst refused within a minute (%d finished)", finished.Load())
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			if canLogin(srv, tt.rightFrom, "alice", "right") {
+				t.Error("the right password inside the burst logged in")
+			}
+			wg.Wait()
+			if accepted.Load() != 0 {
+				t.Errorf("%d wrong passwords accepted", accepted.Load())
+			}
+			if n := strings.Count(srv.Log.String(), `"result":"wrong username or password"`); n > limit {
+				t.Errorf("%d passwords checked in a burst of %d, limit %d", n, burst, limit)
+			}
+		})
 	}
 }
 
@@ -111,20 +176,20 @@ func TestBruteForceManyAccounts(t *testing.T) {
 	if canLogin(srv, "127.0.0.6", "nosuchuser", "x") {
 		t.Fatal("unknown user accepted")
 	}
-	if !waitLogin(srv, "127.0.0.5", "user0", "right") {
-		t.Fatal("right password still refused after the lockout")
+	unlock(t, srv, "127.0.0.5")
+	if !canLogin(srv, "127.0.0.5", "user0", "right") {
+		t.Fatal("right password still refused after unlock")
 	}
 }
 
-// waitLogin tries the right password until the lockout expires, bounded.
-func waitLogin(srv *testserver.Server, src, user, pw string) bool {
-	for i := 0; i < 40; i++ {
-		time.Sleep(250 * time.Millisecond)
-		if canLogin(srv, src, user, pw) {
-			return true
+// unlock lifts the lockouts of targets, as `sshelf user unlock` does.
+func unlock(t *testing.T, srv *testserver.Server, targets ...string) {
+	t.Helper()
+	for _, target := range targets {
+		if done, err := srv.App.Unlock(t.Context(), target); err != nil || len(done) == 0 {
+			t.Fatalf("unlock %s: %q, %v", target, done, err)
 		}
 	}
-	return false
 }
 
 // TestLoginFloodMemory: 500 concurrent logins with wrong passwords. Password

@@ -20,6 +20,7 @@ func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 		ciphers = append([]string{"chacha20-poly1305@openssh.com"}, ciphers...)
 	}
 	cfg.Ciphers = ciphers
+	s.authCallbacks(ctx, cfg) // banners and proven keys: sshd/login.go
 	return cfg
 }
 
