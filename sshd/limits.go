@@ -80,6 +80,7 @@ func (s *Server) limited(h ssh.Handler, refuse func(ssh.Session, error)) ssh.Han
 	return func(sess ssh.Session) {
 		release, err := s.sessions.acquire(sess.User(), sessionAddr(sess))
 		if err != nil {
+			s.log.Info("session refused", "user", sess.User(), "addr", sess.RemoteAddr().String(), "reason", err.Error())
 			refuse(sess, err)
 			sess.Exit(1)
 			return
