@@ -26,6 +26,9 @@ func TestSessionLimits(t *testing.T) {
 	}
 	r := do(t, srv, "alice", "pw-alice", nil, "whoami")
 	expectErr(t, r, 1, "sshelf: too many sessions", "per-account limit")
+	if s := string(r.stderr); s != "sshelf: too many sessions for your account, try again later\n" {
+		t.Errorf("per-account refusal %q", s)
+	}
 	mustOK(t, do(t, srv, "bob", "pw-bob", nil, "whoami"), "another account within the total")
 
 	p3 := startPut(t, srv, "bob", "pw-bob", "three")
@@ -35,6 +38,9 @@ func TestSessionLimits(t *testing.T) {
 	}
 	r = do(t, srv, "carol", "pw-carol", nil, "whoami")
 	expectErr(t, r, 1, "sshelf: too many sessions", "total limit")
+	if s := string(r.stderr); s != "sshelf: too many sessions, try again later\n" {
+		t.Errorf("total refusal %q", s)
+	}
 
 	for _, p := range []*pendingPut{p1, p2, p3} {
 		p.stdin.Close()

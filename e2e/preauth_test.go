@@ -326,7 +326,10 @@ func holdPut(t *testing.T, srv *server, user, pw, name, bind string) *pendingPut
 // when a connection closes.
 func TestPreauthTotalCap(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, "--max-unauthenticated", "3", "--max-unauthenticated-per-address", "2", "--auth-timeout", "10m")
+	// The total through its environment variable, to check the wiring.
+	inst := newInstance(t, "--max-unauthenticated-per-address", "2", "--auth-timeout", "10m")
+	inst.env = []string{"SSHELF_MAX_UNAUTHENTICATED=3"}
+	srv := inst.start(t)
 	login(t, srv, "alice", "pw-alice")
 
 	// One after the other: three at once would be three logging in.
