@@ -161,8 +161,9 @@ type conn struct {
 	deadline *time.Timer // of authentication
 	authed   atomic.Bool
 	// r is made at the first read after login, so that a connection still
-	// in its handshake (the ones a flood holds) costs no buffer. Only
-	// x/crypto/ssh's reading goroutine calls Read.
+	// in its handshake (the ones a flood holds) costs no buffer. Reads
+	// come from one goroutine at a time (the handshake's for the version
+	// line, then x/crypto/ssh's read loop), so r needs no lock.
 	r *bufio.Reader
 }
 
