@@ -47,6 +47,12 @@ type Options struct {
 	AuthTimeout        time.Duration
 	ShutdownGrace      time.Duration
 
+	// Per client address and before login: see sshd.Config.
+	MaxSessionsPerAddress        int
+	MaxUnauthenticated           int
+	MaxUnauthenticatedPerAddress int
+	MaxConnectionsPerAddress     int
+
 	Logger *slog.Logger
 }
 
@@ -157,6 +163,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, tui sshd.TUIFunc) erro
 		Files: a.Files, Accounts: a.Accounts, HostKeys: keys, Logger: log,
 		IdleTimeout: a.opt.IdleTimeout, AuthTimeout: a.opt.AuthTimeout,
 		MaxSessions: a.opt.MaxSessions, MaxSessionsPerUser: a.opt.MaxSessionsPerUser,
+		MaxSessionsPerAddress: a.opt.MaxSessionsPerAddress, MaxConnectionsPerAddress: a.opt.MaxConnectionsPerAddress,
+		MaxUnauthenticated: a.opt.MaxUnauthenticated, MaxUnauthenticatedPerAddress: a.opt.MaxUnauthenticatedPerAddress,
 		TUI: tui,
 	})
 	for _, k := range keys {

@@ -26,6 +26,9 @@ func TestSessionLimits(t *testing.T) {
 	}
 	r := do(t, srv, "alice", "pw-alice", nil, "whoami")
 	expectErr(t, r, 1, "sshelf: too many sessions", "per-account limit")
+	if s := string(r.stderr); s != "sshelf: too many sessions for your account, try again later\n" {
+		t.Errorf("per-account refusal %q", s)
+	}
 	mustOK(t, do(t, srv, "bob", "pw-bob", nil, "whoami"), "another account within the total")
 
 	p3 := startPut(t, srv, "bob", "pw-bob", "three")
@@ -35,6 +38,9 @@ func TestSessionLimits(t *testing.T) {
 	}
 	r = do(t, srv, "carol", "pw-carol", nil, "whoami")
 	expectErr(t, r, 1, "sshelf: too many sessions", "total limit")
+	if s := string(r.stderr); s != "sshelf: too many sessions, try again later\n" {
+		t.Errorf("total refusal %q", s)
+	}
 
 	for _, p := range []*pendingPut{p1, p2, p3} {
 		p.stdin.Close()
@@ -109,5 +115,45 @@ func TestAuthDeadline(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(data), "SSH-2.0-") {
 		t.Errorf("unexpected greeting %q", data)
+	}
+}
+
+// TestSessionsPerAddress: throwaway accounts from one address cannot take
+// more than --max-sessions-per-address sessions; the refusal says why, and
+// another address still gets in.
+func TestSessionsPerAddress(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "--max-sessions-per-address", "2")
+	for _, u := range []string{"throw1", "throw2", "throw3"} {
+		login(t, srv, u, "pw-"+u)
+	}
+	// One after the other: each is in (its upload exists) before the next.
+	var held []*pendingPut
+	for i, u := range []string{"throw1", "throw2"} {
+		held = append(held, holdPut(t, srv, u, "pw-"+u, "held-"+u, "127.0.0.2"))
+		if !pollUntil(time.Minute, func() bool { return tmpFiles(srv.dataDir()) == i+1 }) {
+			t.Fatalf("session %d from 127.0.0.2 never started", i+1)
+		}
+	}
+
+	r := srv.ssh(t, sshOpts{user: "throw3", pw: "pw-throw3", bind: "127.0.0.2"}, "whoami")
+	expectErr(t, r, 1, "sshelf: too many sessions", "third session from 127.0.0.2")
+	if s := string(r.stderr); s != "sshelf: too many sessions from your address, try again later\n" {
+		t.Errorf("refusal %q", s)
+	}
+	r = srv.ssh(t, sshOpts{user: "throw3", pw: "pw-throw3", bind: "127.0.0.3"}, "whoami")
+	if r.code != 0 || string(r.stdout) != "throw3\n" {
+		t.Errorf("session from another address: %v", r)
+	}
+
+	for _, p := range held {
+		p.stdin.Close()
+		if err := <-p.done; err != nil {
+			t.Errorf("held upload %s: %v (%s)", p.name, err, p.out.String())
+		}
+	}
+	r = srv.ssh(t, sshOpts{user: "throw3", pw: "pw-throw3", bind: "127.0.0.2"}, "whoami")
+	if r.code != 0 {
+		t.Errorf("from 127.0.0.2 after its sessions ended: %v", r)
 	}
 }

@@ -7,6 +7,8 @@ package files
 import (
 	"errors"
 	"fmt"
+
+	"github.com/sshelf/sshelf/internal/passhash"
 )
 
 // Sentinel errors. Transports map them to exit codes and SFTP statuses with
@@ -31,7 +33,9 @@ var (
 	ErrClosed           = errors.New("transfer already closed")
 	ErrConflict         = errors.New("file changed meanwhile; try again")
 	ErrExists           = errors.New("file exists")
-	ErrAccountGone      = errors.New("account deleted")
+	// ErrBusy: the client's address has too many password checks waiting.
+	ErrBusy        = passhash.ErrBusy
+	ErrAccountGone = errors.New("account deleted")
 	// ErrGaps and ErrFragmented are incomplete uploads of SFTP clients
 	// that write at offsets: bytes never written, or writes too scattered.
 	ErrGaps       = fmt.Errorf("%w: parts of the file were never written", ErrIncomplete)
@@ -42,7 +46,7 @@ var userErrors = []error{
 	ErrNotFound, ErrPermission, ErrNameTaken, ErrPasswordRequired, ErrWrongPassword,
 	ErrThrottled, ErrNotProtected, ErrEmptyPassword, ErrQuota, ErrTooLarge,
 	ErrHashMismatch, ErrBadHash, ErrGaps, ErrFragmented, ErrIncomplete, ErrCorrupt, ErrNoSpace,
-	ErrClosed, ErrConflict, ErrExists, ErrAccountGone,
+	ErrClosed, ErrConflict, ErrExists, ErrAccountGone, ErrBusy,
 }
 
 // Reason returns the text to show a user for err: a rule's own words for

@@ -28,11 +28,11 @@ type accountWatch struct {
 	every    time.Duration
 
 	mu     sync.Mutex
-	byUser map[string]map[conn]*liveConn
+	byUser map[string]map[userConn]*liveConn
 }
 
-// conn is an authenticated SSH connection (a *gossh.ServerConn).
-type conn interface {
+// userConn is an authenticated SSH connection (a *gossh.ServerConn).
+type userConn interface {
 	User() string
 	RemoteAddr() net.Addr
 	Close() error
@@ -40,13 +40,13 @@ type conn interface {
 
 // liveConn is a watched connection.
 type liveConn struct {
-	conn    conn
+	conn    userConn
 	created int64 // the account's creation time; -1 until known
 	closed  bool
 }
 
 func newAccountWatch(accounts activeAccounts, log *slog.Logger, every time.Duration) *accountWatch {
-	return &accountWatch{accounts: accounts, log: log, every: every, byUser: make(map[string]map[conn]*liveConn)}
+	return &accountWatch{accounts: accounts, log: log, every: every, byUser: make(map[string]map[userConn]*liveConn)}
 }
 
 // add registers c, when it opens a session, until ctx ends with the
@@ -54,7 +54,7 @@ func newAccountWatch(accounts activeAccounts, log *slog.Logger, every time.Durat
 // account the connection finally logged in to. The account's creation time
 // is read at the first session, so a later account of the same name is
 // not taken for this one.
-func (w *accountWatch) add(ctx context.Context, c conn) {
+func (w *accountWatch) add(ctx context.Context, c userConn) {
 	if w == nil {
 		return
 	}
@@ -62,7 +62,7 @@ func (w *accountWatch) add(ctx context.Context, c conn) {
 	w.mu.Lock()
 	set := w.byUser[user]
 	if set == nil {
-		set = make(map[conn]*liveConn)
+		set = make(map[userConn]*liveConn)
 		w.byUser[user] = set
 	}
 	_, seen := set[c]
@@ -77,7 +77,7 @@ func (w *accountWatch) add(ctx context.Context, c conn) {
 	}
 }
 
-func (w *accountWatch) remove(user string, c conn) {
+func (w *accountWatch) remove(user string, c userConn) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if set := w.byUser[user]; set != nil {

@@ -37,21 +37,42 @@ var allowedEnv = map[string]bool{
 // sessionChannel accepts a session channel and filters its requests before
 // gliderlabs sees them: it refuses agent and X11 forwarding, which
 // gliderlabs would accept, and environment variables sshelf does not use.
-func (s *Server) sessionChannel(srv *ssh.Server, conn *gossh.ServerConn, newChan gossh.NewChannel, ctx ssh.Context) {
-	s.watch.add(ctx, conn)
-	ssh.DefaultSessionHandler(srv, conn, filteredChannel{newChan}, ctx)
+// At most maxChannelsPerConn session channels are open on one connection
+// at once (OpenSSH's MaxSessions): the session limits count sessions that
+// run a command, and a channel that never asks for one would escape them.
+func (s *Server) sessionChannel(srv *ssh.Server, sc *gossh.ServerConn, newChan gossh.NewChannel, ctx ssh.Context) {
+	release := func() {}
+	if c, ok := ctx.Value(connKey).(*conn); ok {
+		if c.channels.Add(1) > maxChannelsPerConn {
+			c.channels.Add(-1)
+			newChan.Reject(gossh.ResourceShortage, "too many sessions on one connection")
+			return
+		}
+		release = func() { c.channels.Add(-1) }
+	}
+	s.watch.add(ctx, sc)
+	ssh.DefaultSessionHandler(srv, sc, filteredChannel{newChan, release}, ctx)
 }
 
-type filteredChannel struct{ gossh.NewChannel }
+// maxChannelsPerConn is OpenSSH's default MaxSessions.
+const maxChannelsPerConn = 10
+
+type filteredChannel struct {
+	gossh.NewChannel
+	release func() // when the channel is closed
+}
 
 func (c filteredChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
 	ch, reqs, err := c.NewChannel.Accept()
 	if err != nil {
+		c.release()
 		return nil, nil, err
 	}
 	ch = &readAheadChannel{Channel: ch}
 	out := make(chan *gossh.Request)
 	go func() {
+		// x/crypto closes reqs when the channel is closed, from either end.
+		defer c.release()
 		defer close(out)
 		for req := range reqs {
 			if refuseRequest(req) {

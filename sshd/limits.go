@@ -6,32 +6,50 @@ import (
 	"sync"
 
 	"github.com/gliderlabs/ssh"
+
+	"github.com/sshelf/sshelf/internal/clientaddr"
 )
 
-var errTooManySessions = errors.New("too many sessions, try again later")
+// Each refusal says which limit was hit, so a user knows whether waiting
+// or another account or address would help.
+var (
+	errTooManySessions        = errors.New("too many sessions, try again later")
+	errTooManySessionsForUser = errors.New("too many sessions for your account, try again later")
+	errTooManySessionsForAddr = errors.New("too many sessions from your address, try again later")
+)
 
-// sessionLimiter bounds concurrent sessions in total and per account.
+// sessionLimiter bounds concurrent sessions in total, per account and per
+// client address: with open signup accounts are free, so only the address
+// keeps one client from taking every slot.
 type sessionLimiter struct {
-	max, perUser int
+	max, perUser, perAddr int
 
 	mu     sync.Mutex
 	total  int
 	byUser map[string]int
+	byAddr map[string]int
 }
 
-func newSessionLimiter(max, perUser int) *sessionLimiter {
-	return &sessionLimiter{max: max, perUser: perUser, byUser: make(map[string]int)}
+func newSessionLimiter(max, perUser, perAddr int) *sessionLimiter {
+	return &sessionLimiter{max: max, perUser: perUser, perAddr: perAddr,
+		byUser: make(map[string]int), byAddr: make(map[string]int)}
 }
 
-// acquire takes a slot for user, or fails; release gives it back.
-func (l *sessionLimiter) acquire(user string) (release func(), err error) {
+// acquire takes a slot for user at addr, or fails; release gives it back.
+func (l *sessionLimiter) acquire(user, addr string) (release func(), err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.max > 0 && l.total >= l.max || l.perUser > 0 && l.byUser[user] >= l.perUser {
+	switch {
+	case l.perAddr > 0 && l.byAddr[addr] >= l.perAddr:
+		return nil, errTooManySessionsForAddr
+	case l.perUser > 0 && l.byUser[user] >= l.perUser:
+		return nil, errTooManySessionsForUser
+	case l.max > 0 && l.total >= l.max:
 		return nil, errTooManySessions
 	}
 	l.total++
 	l.byUser[user]++
+	l.byAddr[addr]++
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -41,16 +59,28 @@ func (l *sessionLimiter) acquire(user string) (release func(), err error) {
 			if l.byUser[user]--; l.byUser[user] == 0 {
 				delete(l.byUser, user)
 			}
+			if l.byAddr[addr]--; l.byAddr[addr] == 0 {
+				delete(l.byAddr, addr)
+			}
 		})
 	}, nil
+}
+
+// sessionAddr is the client host of sess, as the connection recorded it.
+func sessionAddr(sess ssh.Session) string {
+	if a := clientaddr.From(sess.Context()); a != "" {
+		return a
+	}
+	return clientaddr.Host(sess.RemoteAddr().String())
 }
 
 // limited wraps a session handler in the session limits, so that no way in
 // can forget them; refuse tells a refused client why, in its own framing.
 func (s *Server) limited(h ssh.Handler, refuse func(ssh.Session, error)) ssh.Handler {
 	return func(sess ssh.Session) {
-		release, err := s.sessions.acquire(sess.User())
+		release, err := s.sessions.acquire(sess.User(), sessionAddr(sess))
 		if err != nil {
+			s.log.Info("session refused", "user", sess.User(), "addr", sess.RemoteAddr().String(), "reason", err.Error())
 			refuse(sess, err)
 			sess.Exit(1)
 			return

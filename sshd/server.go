@@ -7,7 +7,9 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"math"
 	"net"
 	"sync/atomic"
 	"time"
@@ -28,9 +30,18 @@ type Config struct {
 	Logger      *slog.Logger
 	IdleTimeout time.Duration // a connection with no traffic this long is closed
 	AuthTimeout time.Duration // handshake and authentication must finish within it
-	// MaxSessions and MaxSessionsPerUser bound concurrent sessions; 0: no bound.
-	MaxSessions        int
-	MaxSessionsPerUser int
+	// MaxSessions, MaxSessionsPerUser and MaxSessionsPerAddress bound
+	// concurrent sessions; 0: no bound.
+	MaxSessions           int
+	MaxSessionsPerUser    int
+	MaxSessionsPerAddress int
+	// MaxUnauthenticated and MaxUnauthenticatedPerAddress bound connections
+	// that have not logged in yet, MaxConnectionsPerAddress all connections
+	// from one address; one over a bound is closed before its handshake.
+	// 0: no bound.
+	MaxUnauthenticated           int
+	MaxUnauthenticatedPerAddress int
+	MaxConnectionsPerAddress     int
 	// TUI, if set, runs for a session with a terminal and no command.
 	TUI TUIFunc
 }
@@ -42,11 +53,14 @@ type Server struct {
 	ssh      *ssh.Server
 	sessions *sessionLimiter
 	watch    *accountWatch // nil without Accounts
+	conns    *connLimiter
+	refusals *refusalLog
 }
 
 type ctxKey string
 
-const authedKey ctxKey = "sshelf-authed"
+// connKey holds a connection's *conn, for markAuthed.
+const connKey ctxKey = "sshelf-conn"
 
 // New builds a Server.
 func New(cfg Config) *Server {
@@ -56,7 +70,11 @@ func New(cfg Config) *Server {
 	if cfg.AuthTimeout <= 0 {
 		cfg.AuthTimeout = 30 * time.Second
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, sessions: newSessionLimiter(cfg.MaxSessions, cfg.MaxSessionsPerUser)}
+	s := &Server{cfg: cfg, log: cfg.Logger,
+		sessions: newSessionLimiter(cfg.MaxSessions, cfg.MaxSessionsPerUser, cfg.MaxSessionsPerAddress),
+		conns:    newConnLimiter(cfg.MaxUnauthenticated, cfg.MaxUnauthenticatedPerAddress, cfg.MaxConnectionsPerAddress),
+		refusals: &refusalLog{log: cfg.Logger, every: 10 * time.Second},
+	}
 	if cfg.Accounts != nil {
 		s.watch = newAccountWatch(cfg.Accounts, cfg.Logger, AccountCheckInterval)
 	}
@@ -112,19 +130,47 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Close closes the listener and every connection at once.
 func (s *Server) Close() error { return s.ssh.Close() }
 
-// onConnect gives each connection a deadline for its handshake and
+// onConnect admits a connection within the connection limits, or closes
+// it at once, and gives it a deadline for its handshake and
 // authentication.
-func (s *Server) onConnect(ctx ssh.Context, conn net.Conn) net.Conn {
-	authed := new(atomic.Bool)
-	ctx.SetValue(authedKey, authed)
+func (s *Server) onConnect(ctx ssh.Context, nc net.Conn) net.Conn {
+	host := clientaddr.Host(nc.RemoteAddr().String())
+	slot, err := s.conns.admit(host)
+	if err != nil {
+		s.refusals.refused(host, err)
+		// SSH lets a server send lines before its version; OpenSSH shows
+		// them with -v. gliderlabs closes the connection when we return nil.
+		nc.SetWriteDeadline(time.Now().Add(time.Second))
+		io.WriteString(nc, "sshelf: "+err.Error()+"\r\n")
+		return nil
+	}
+	c := &conn{Conn: nc, slot: slot}
+	ctx.SetValue(connKey, c)
 	// Every layer below counts and queues per client address.
-	ctx.SetValue(clientaddr.Key, clientaddr.Host(conn.RemoteAddr().String()))
-	time.AfterFunc(s.cfg.AuthTimeout, func() {
-		if !authed.Load() {
-			conn.Close()
+	ctx.SetValue(clientaddr.Key, host)
+	// Set before it can fire: Close reads it.
+	c.deadline = time.AfterFunc(time.Duration(math.MaxInt64), func() {
+		if !c.authed.Load() {
+			c.Close()
 		}
 	})
-	return &bufferedConn{Conn: conn, r: bufio.NewReaderSize(conn, connReadBuffer)}
+	c.deadline.Reset(s.cfg.AuthTimeout)
+	return c
+}
+
+// conn is a server connection: it holds its place in the connection
+// limits until it closes, and reads through a large buffer once logged in.
+type conn struct {
+	net.Conn
+	slot     *connSlot
+	deadline *time.Timer // of authentication
+	authed   atomic.Bool
+	channels atomic.Int32 // session channels open (sessionChannel)
+	// r is made at the first read after login, so that a connection still
+	// in its handshake (the ones a flood holds) costs no buffer. Reads
+	// come from one goroutine at a time (the handshake's for the version
+	// line, then x/crypto/ssh's read loop), so r needs no lock.
+	r *bufio.Reader
 }
 
 // connReadBuffer is how much is read from the socket at once. x/crypto/ssh
@@ -133,16 +179,35 @@ func (s *Server) onConnect(ctx ssh.Context, conn net.Conn) net.Conn {
 // reads instead of two system calls per packet.
 const connReadBuffer = 128 << 10
 
-type bufferedConn struct {
-	net.Conn
-	r *bufio.Reader
+func (c *conn) Read(p []byte) (int, error) {
+	if c.r == nil {
+		if !c.authed.Load() {
+			return c.Conn.Read(p)
+		}
+		c.r = bufio.NewReaderSize(c.Conn, connReadBuffer)
+	}
+	return c.r.Read(p)
 }
 
-func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+// Close closes the connection and frees its slot (once, however often
+// gliderlabs, x/crypto and the deadline call it).
+func (c *conn) Close() error {
+	if c.deadline != nil {
+		c.deadline.Stop()
+	}
+	c.slot.release()
+	return c.Conn.Close()
+}
+
+func (c *conn) authenticated() {
+	c.authed.Store(true)
+	c.deadline.Stop()
+	c.slot.authenticated()
+}
 
 func markAuthed(ctx ssh.Context) {
-	if b, ok := ctx.Value(authedKey).(*atomic.Bool); ok {
-		b.Store(true)
+	if c, ok := ctx.Value(connKey).(*conn); ok {
+		c.authenticated()
 	}
 }
 

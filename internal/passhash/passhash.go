@@ -1,6 +1,7 @@
 // Package passhash hashes and checks secrets (account and download passwords)
 // with Argon2id, bounding how many hashes run at once so a flood of logins
-// cannot exhaust memory or starve the server.
+// cannot exhaust memory or starve the server, and queueing the rest fairly
+// across client addresses so a flood from some cannot starve the others.
 package passhash
 
 import (
@@ -12,7 +13,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
-	"sync"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -34,34 +35,55 @@ var DefaultParams = Params{Time: 2, Memory: 19 * 1024, Threads: 1, KeyLen: 32, S
 var ErrMalformed = errors.New("malformed password hash")
 
 // Hasher hashes and verifies passwords with at most a fixed number running
-// at once; the rest wait (or give up when their context ends).
+// at once; the rest wait in a queue that is fair across client addresses
+// (the clientaddr of the context passed in), or give up when their context
+// ends. An address with too many waiting already gets ErrBusy at once.
 type Hasher struct {
 	params Params
-	slots  chan struct{}
+	queue  *fairQueue
 
-	dummyOnce sync.Once
-	dummy     string
+	dummy string // what Dummy verifies against
 }
+
+// Option changes a Hasher's queueing.
+type Option func(*options)
+
+type options struct {
+	perAddr int
+	onWait  func(time.Duration)
+}
+
+// QueuePerAddress bounds how many checks one address may have waiting
+// (default DefaultQueuePerAddress; <= 0: no bound).
+func QueuePerAddress(n int) Option { return func(o *options) { o.perAddr = n } }
+
+// OnWait is called after each check gets its slot, with how long it waited
+// (zero when a slot was free): a hook for a queue-wait metric. It must be
+// quick; it runs on the caller's goroutine.
+func OnWait(f func(time.Duration)) Option { return func(o *options) { o.onWait = f } }
 
 // New returns a Hasher that runs at most concurrency hashes at once;
 // concurrency <= 0 means one per CPU.
-func New(p Params, concurrency int) *Hasher {
+func New(p Params, concurrency int, opts ...Option) *Hasher {
 	if concurrency <= 0 {
 		concurrency = runtime.NumCPU()
 	}
-	return &Hasher{params: p, slots: make(chan struct{}, concurrency)}
-}
-
-func (h *Hasher) acquire(ctx context.Context) error {
-	select {
-	case h.slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("password hashing: %w", ctx.Err())
+	o := options{perAddr: DefaultQueuePerAddress}
+	for _, opt := range opts {
+		opt(&o)
 	}
+	// The dummy is an encoding with our parameters and a random key: no
+	// password hashes to it, and checking one against it costs what a real
+	// check costs, with no hash to make first.
+	salt, key := make([]byte, p.SaltLen), make([]byte, p.KeyLen)
+	rand.Read(salt)
+	rand.Read(key)
+	return &Hasher{params: p, queue: newFairQueue(concurrency, o.perAddr, o.onWait), dummy: encode(p, salt, key)}
 }
 
-func (h *Hasher) release() { <-h.slots }
+func (h *Hasher) acquire(ctx context.Context) error { return h.queue.acquire(ctx) }
+
+func (h *Hasher) release() { h.queue.release() }
 
 // Hash returns an encoded Argon2id hash of password with a fresh salt, in
 // the PHC string format ($argon2id$v=19$m=..,t=..,p=..$salt$hash).
@@ -76,9 +98,13 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	defer h.release()
 	p := h.params
 	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	return encode(p, salt, key), nil
+}
+
+func encode(p Params, salt, key []byte) string {
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
 // Verify reports whether password matches encoded. It takes the same time
@@ -99,9 +125,6 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (bool, er
 // Dummy spends the cost of one Verify and always fails; used for unknown
 // accounts so that they answer like known ones.
 func (h *Hasher) Dummy(ctx context.Context, password string) {
-	h.dummyOnce.Do(func() {
-		h.dummy, _ = h.Hash(context.Background(), "sshelf-dummy")
-	})
 	_, _ = h.Verify(ctx, password, h.dummy)
 }
 

@@ -159,8 +159,8 @@ func TestDummyNeverMatches(t *testing.T) {
 	}
 	// The dummy exists only to spend time: its answer is never used, but it
 	// must hold no slot afterwards.
-	if n := len(h.slots); n != 0 {
-		t.Errorf("%d slots held after Dummy", n)
+	if held, waiting := h.queue.state(); held != 0 || waiting != 0 {
+		t.Errorf("%d slots held, %d waiting after Dummy", held, waiting)
 	}
 }
 
@@ -169,12 +169,12 @@ func TestDummyNeverMatches(t *testing.T) {
 func TestConcurrencyBound(t *testing.T) {
 	t.Parallel()
 	h := New(cheap, 2)
-	if cap(h.slots) != 2 {
-		t.Fatalf("slots = %d", cap(h.slots))
-	}
 	enc, _ := h.Hash(context.Background(), "pw")
-	h.slots <- struct{}{}
-	h.slots <- struct{}{} // all taken
+	for range 2 { // all taken
+		if err := h.acquire(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := h.Hash(ctx, "pw"); !errors.Is(err, context.Canceled) {
@@ -192,13 +192,14 @@ func TestConcurrencyBound(t *testing.T) {
 		}
 		done <- err
 	}()
-	<-h.slots
+	waitFor(t, h, 2, 1)
+	h.release()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	<-h.slots
-	if n := len(h.slots); n != 0 {
-		t.Fatalf("%d slots still held", n)
+	h.release()
+	if held, waiting := h.queue.state(); held != 0 || waiting != 0 {
+		t.Fatalf("%d slots held, %d waiting", held, waiting)
 	}
 
 	// Many callers at once: every one answered, no slot leaked, also for
@@ -228,14 +229,14 @@ func TestConcurrencyBound(t *testing.T) {
 	if n := answered.Load(); n < 30 {
 		t.Errorf("%d of 30 callers answered", n)
 	}
-	if n := len(h.slots); n != 0 {
-		t.Errorf("%d slots held at the end", n)
+	if held, waiting := h.queue.state(); held != 0 || waiting != 0 {
+		t.Errorf("%d slots held, %d waiting at the end", held, waiting)
 	}
 }
 
 func TestDefaultConcurrency(t *testing.T) {
 	t.Parallel()
-	if h := New(cheap, 0); cap(h.slots) < 1 {
-		t.Fatalf("New(_, 0) has %d slots", cap(h.slots))
+	if h := New(cheap, 0); h.queue.size < 1 {
+		t.Fatalf("New(_, 0) has %d slots", h.queue.size)
 	}
 }
