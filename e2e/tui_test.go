@@ -162,6 +162,10 @@ func (p *tmuxPane) waitFor(want string) string {
 func TestTUIOverSSHInTmux(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
+	// `sshelf user` refuses a data directory that does not exist.
+	if err := os.Mkdir(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	alice := tuiUser(t, dir, data, "alice")
 	bob := tuiUser(t, dir, data, "bob")
 	port := tuiServer(t, data)
