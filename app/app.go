@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"time"
 
+	gossh "golang.org/x/crypto/ssh"
+
 	"github.com/sshelf/sshelf/auth"
 	"github.com/sshelf/sshelf/files"
 	"github.com/sshelf/sshelf/hostkeys"
@@ -52,6 +54,11 @@ type Options struct {
 	MaxUnauthenticated           int
 	MaxUnauthenticatedPerAddress int
 	MaxConnectionsPerAddress     int
+
+	// HostKeys, if set, are presented instead of the keys kept under
+	// DATA/hostkeys (tests give one Ed25519 key instead of generating an
+	// RSA-3072 key per server).
+	HostKeys []gossh.Signer
 
 	Logger *slog.Logger
 }
@@ -152,9 +159,12 @@ func (a *App) Listen() (net.Listener, error) {
 func (a *App) Serve(ctx context.Context, ln net.Listener, tui sshd.TUIFunc) error {
 	log := a.opt.Logger
 	defer ln.Close()
-	keys, err := hostkeys.LoadOrCreate(filepath.Join(a.opt.Data, "hostkeys"))
-	if err != nil {
-		return err
+	keys := a.opt.HostKeys
+	if len(keys) == 0 {
+		var err error
+		if keys, err = hostkeys.LoadOrCreate(filepath.Join(a.opt.Data, "hostkeys")); err != nil {
+			return err
+		}
 	}
 	if err := a.Files.Recover(ctx); err != nil {
 		return err

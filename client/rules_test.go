@@ -15,11 +15,11 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/sshelf/sshelf/app/apptest"
 	"github.com/sshelf/sshelf/client"
-	"github.com/sshelf/sshelf/internal/testserver"
 )
 
-func connect(t testing.TB, srv *testserver.Server, user string, opts ...func(*client.Config)) *client.Client {
+func connect(t testing.TB, srv *apptest.Server, user string, opts ...func(*client.Config)) *client.Client {
 	t.Helper()
 	cfg := client.Config{
 		User:              user,
@@ -72,7 +72,7 @@ func wantErr(t *testing.T, what string, err, target error) {
 }
 
 func TestRules(t *testing.T) {
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	ctx := context.Background()
 	alice := connect(t, srv, "alice")
 	bob := connect(t, srv, "bob")

@@ -14,12 +14,12 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/sshelf/sshelf/app"
-	"github.com/sshelf/sshelf/internal/testserver"
+	"github.com/sshelf/sshelf/app/apptest"
 )
 
 // dialFrom logs in as user from a chosen loopback source address. Each
 // login is one password attempt.
-func dialFrom(srv *testserver.Server, src, user, pw string) (*gossh.Client, error) {
+func dialFrom(srv *apptest.Server, src, user, pw string) (*gossh.Client, error) {
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 30 * time.Second}
 	conn, err := d.Dial("tcp", srv.Addr)
 	if err != nil {
@@ -34,7 +34,7 @@ func dialFrom(srv *testserver.Server, src, user, pw string) (*gossh.Client, erro
 	return gossh.NewClient(c, chans, reqs), nil
 }
 
-func canLogin(srv *testserver.Server, src, user, pw string) bool {
+func canLogin(srv *apptest.Server, src, user, pw string) bool {
 	c, err := dialFrom(srv, src, user, pw)
 	if err != nil {
 		return false
@@ -43,8 +43,8 @@ func canLogin(srv *testserver.Server, src, user, pw string) bool {
 	return true
 }
 
-func bruteForceServer(t *testing.T) *testserver.Server {
-	return testserver.Start(t, func(o *app.Options) {
+func bruteForceServer(t *testing.T) *apptest.Server {
+	return apptest.Start(t, func(o *app.Options) {
 		o.SignupOpen = false
 		o.Login.MaxFailures = 10
 		// Longer than any test: a lockout ending mid-test would let a
@@ -110,7 +110,7 @@ func TestBruteForceBurst(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := testserver.Start(t, func(o *app.Options) {
+			srv := apptest.Start(t, func(o *app.Options) {
 				o.SignupOpen = false
 				o.Login.MaxFailures = limit
 				o.Login.Lockout = time.Hour
@@ -183,7 +183,7 @@ func TestBruteForceManyAccounts(t *testing.T) {
 }
 
 // unlock lifts the lockouts of targets, as `sshelf user unlock` does.
-func unlock(t *testing.T, srv *testserver.Server, targets ...string) {
+func unlock(t *testing.T, srv *apptest.Server, targets ...string) {
 	t.Helper()
 	for _, target := range targets {
 		if done, err := srv.App.Unlock(t.Context(), target); err != nil || len(done) == 0 {
@@ -200,7 +200,7 @@ func TestLoginFloodMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("flood test skipped in -short mode")
 	}
-	srv := testserver.Start(t, func(o *app.Options) {
+	srv := apptest.Start(t, func(o *app.Options) {
 		o.SignupOpen = false
 		o.Login.MaxFailures = 0 // measure hashing, not lockouts
 		o.MaxSessions = 0

@@ -17,7 +17,7 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/sshelf/sshelf/internal/testserver"
+	"github.com/sshelf/sshelf/app/apptest"
 )
 
 const (
@@ -43,7 +43,7 @@ func TestStress(t *testing.T) {
 }
 
 func stress(t *testing.T) {
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	clients := make([]*gossh.Client, accounts)
 	for i := range clients {
 		clients[i] = dial(t, srv, fmt.Sprintf("user%02d", i), "pw")
@@ -155,7 +155,7 @@ func racingUploads(t *testing.T, c *gossh.Client) {
 	}
 }
 
-func dial(t *testing.T, srv *testserver.Server, user, pw string) *gossh.Client {
+func dial(t *testing.T, srv *apptest.Server, user, pw string) *gossh.Client {
 	t.Helper()
 	c, err := gossh.Dial("tcp", srv.Addr, srv.ClientConfig(user, gossh.Password(pw)))
 	if err != nil {

@@ -7,14 +7,14 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/sshelf/sshelf/internal/testserver"
+	"github.com/sshelf/sshelf/app/apptest"
 )
 
 // TestChannelsPerConnection: session channels that never ask for a command
 // escape the session limits, so one connection may hold at most 10 open at
 // once (OpenSSH's MaxSessions); a closed one frees its place.
 func TestChannelsPerConnection(t *testing.T) {
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	conn := dial(t, srv, "alice", "pw")
 	var open []gossh.Channel
 	for i := 0; i < 10; i++ {

@@ -10,8 +10,8 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/sshelf/sshelf/app/apptest"
 	"github.com/sshelf/sshelf/files"
-	"github.com/sshelf/sshelf/internal/testserver"
 )
 
 // The legacy scp protocol, spoken by hand, for what OpenSSH's scp never
@@ -23,7 +23,7 @@ type scpPeer struct {
 	out  *bufio.Reader
 }
 
-func startSCP(t *testing.T, srv *testserver.Server, command string) *scpPeer {
+func startSCP(t *testing.T, srv *apptest.Server, command string) *scpPeer {
 	t.Helper()
 	conn := srv.Dial(t, "alice", "pw-a")
 	sess, err := conn.NewSession()
@@ -65,7 +65,7 @@ func (p *scpPeer) exit(t *testing.T) int {
 	return 0
 }
 
-func notStored(t *testing.T, srv *testserver.Server, name string) {
+func notStored(t *testing.T, srv *apptest.Server, name string) {
 	t.Helper()
 	if _, err := srv.App.Files.Info(context.Background(), "alice", name); !errors.Is(err, files.ErrNotFound) {
 		t.Errorf("%s was stored: %v", name, err)
@@ -75,7 +75,7 @@ func notStored(t *testing.T, srv *testserver.Server, name string) {
 
 func TestSCPSinkCommitsAfterTheFinalStatus(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	p := startSCP(t, srv, "scp -t .")
 	if c, msg := p.status(t); c != 0 {
 		t.Fatalf("ready: %d %s", c, msg)
@@ -110,7 +110,7 @@ func TestSCPSinkCommitsAfterTheFinalStatus(t *testing.T) {
 
 func TestSCPSinkShortContentCommitsNothing(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	p := startSCP(t, srv, "scp -t short")
 	p.status(t)
 	fmt.Fprintf(p.in, "C0644 100 local-name\n")
@@ -127,7 +127,7 @@ func TestSCPSinkShortContentCommitsNothing(t *testing.T) {
 
 func TestSCPSinkClientErrorAfterContentCommitsNothing(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	p := startSCP(t, srv, "scp -t .")
 	p.status(t)
 	fmt.Fprintf(p.in, "C0644 4 failed\n")
@@ -146,7 +146,7 @@ func TestSCPSinkClientErrorAfterContentCommitsNothing(t *testing.T) {
 
 func TestSCPRefusesBadCommandsAndNames(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	for _, cmd := range []string{"scp -x -t .", "scp -t", "scp -t -f x", "scp -r -t .", "scp -t a/b"} {
 		p := startSCP(t, srv, cmd)
 		if c, msg := p.status(t); c != 2 || msg == "" {

@@ -16,7 +16,7 @@ import (
 
 	"github.com/pkg/sftp"
 
-	"github.com/sshelf/sshelf/internal/testserver"
+	"github.com/sshelf/sshelf/app/apptest"
 )
 
 // TestSFTPLargeTransferMemory uploads and downloads a large file (1 GiB by
@@ -35,7 +35,7 @@ func TestSFTPLargeTransferMemory(t *testing.T) {
 	if mb, err := strconv.Atoi(os.Getenv("SSHELF_LARGE_TEST_MB")); err == nil && mb > 0 {
 		size = int64(mb) << 20
 	}
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	c := sftpClientOpts(t, srv, "alice", "pw-a", nil,
 		sftp.UseConcurrentWrites(true), sftp.MaxConcurrentRequestsPerFile(64))
 

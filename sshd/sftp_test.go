@@ -18,8 +18,8 @@ import (
 	"github.com/pkg/sftp"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/sshelf/sshelf/app/apptest"
 	"github.com/sshelf/sshelf/files"
-	"github.com/sshelf/sshelf/internal/testserver"
 )
 
 // These tests drive the SFTP subsystem with pkg/sftp's client: a second
@@ -27,12 +27,12 @@ import (
 
 // sftpClient logs in as user and opens an SFTP session with the given
 // environment (NAME, VALUE pairs).
-func sftpClient(t testing.TB, srv *testserver.Server, user, pw string, env ...string) *sftp.Client {
+func sftpClient(t testing.TB, srv *apptest.Server, user, pw string, env ...string) *sftp.Client {
 	t.Helper()
 	return sftpClientOpts(t, srv, user, pw, env)
 }
 
-func sftpClientOpts(t testing.TB, srv *testserver.Server, user, pw string, env []string, opts ...sftp.ClientOption) *sftp.Client {
+func sftpClientOpts(t testing.TB, srv *apptest.Server, user, pw string, env []string, opts ...sftp.ClientOption) *sftp.Client {
 	t.Helper()
 	conn := srv.Dial(t, user, pw)
 	sess, err := conn.NewSession()
@@ -140,7 +140,7 @@ const (
 	fxOpUnsupported = 8
 )
 
-func info(t testing.TB, srv *testserver.Server, name string) files.File {
+func info(t testing.TB, srv *apptest.Server, name string) files.File {
 	t.Helper()
 	f, err := srv.App.Files.Info(context.Background(), "nobody", name)
 	if err != nil {
@@ -151,7 +151,7 @@ func info(t testing.TB, srv *testserver.Server, name string) files.File {
 
 func TestSFTPRoundTrip(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	c := sftpClient(t, srv, "alice", "pw-alice")
 
 	if wd, err := c.Getwd(); err != nil || wd != "/" {
@@ -223,7 +223,7 @@ func equal(a, b []string) bool {
 
 func TestSFTPListsManyFilesInPages(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	c := sftpClient(t, srv, "alice", "pw")
 	ctx := context.Background()
 	var want []string
@@ -246,7 +246,7 @@ func TestSFTPListsManyFilesInPages(t *testing.T) {
 
 func TestSFTPHiddenAndProtected(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	hider := sftpClient(t, srv, "alice", "pw-a", "SSHELF_HIDDEN", "1")
 	sftpPut(t, hider, "secret", []byte("hidden content"))
 	locker := sftpClient(t, srv, "alice", "pw-a", "SSHELF_FILE_PASSWORD", "s3cret")
@@ -288,7 +288,7 @@ func TestSFTPHiddenAndProtected(t *testing.T) {
 
 func TestSFTPOwnerOnly(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	alice := sftpClient(t, srv, "alice", "pw-a")
 	bob := sftpClient(t, srv, "bob", "pw-b")
 	sftpPut(t, alice, "mine", []byte("alice's"))
@@ -338,7 +338,7 @@ func TestSFTPOwnerOnly(t *testing.T) {
 // (fstat on the handle) do while an upload is open.
 func TestSFTPUploadHandleSetstat(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	c := sftpClient(t, srv, "alice", "pw-a")
 	// An OpenSSH client sends its local file's mode with the open.
 	f, err := c.OpenFile("up", os.O_WRONLY|os.O_CREATE)
@@ -392,7 +392,7 @@ func TestSFTPUploadHandleSetstat(t *testing.T) {
 // client never sent.
 func TestSFTPUploadWithGapIsRefused(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	c := sftpClient(t, srv, "alice", "pw-a")
 	f, err := c.Create("holey")
 	if err != nil {
@@ -413,7 +413,7 @@ func TestSFTPUploadWithGapIsRefused(t *testing.T) {
 // committed whole as a new version on close. EXCL refuses an existing name.
 func TestSFTPOpenWithoutTruncKeepsOldBytes(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	c := sftpClient(t, srv, "alice", "pw-a")
 	sftpPut(t, c, "f", []byte("0123456789"))
 	content := func() string {
@@ -484,7 +484,7 @@ func TestSFTPOpenWithoutTruncKeepsOldBytes(t *testing.T) {
 // recorded SHA-256 must still be the content's.
 func TestSFTPConcurrentWritesRecordTheRightHash(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	c := sftpClientOpts(t, srv, "alice", "pw-a", nil,
 		sftp.UseConcurrentWrites(true), sftp.MaxConcurrentRequestsPerFile(64))
 	content := randomBytes(t, 8<<20)
@@ -520,7 +520,7 @@ func TestSFTPConcurrentWritesRecordTheRightHash(t *testing.T) {
 // handle anyway, and the upload must be aborted, not committed.
 func TestSFTPBrokenSessionCommitsNothing(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	conn := srv.Dial(t, "alice", "pw-a")
 	sess, err := conn.NewSession()
 	if err != nil {
@@ -551,7 +551,7 @@ func TestSFTPBrokenSessionCommitsNothing(t *testing.T) {
 }
 
 // waitTempEmpty polls (bounded) until no upload is left in DATA/tmp.
-func waitTempEmpty(t testing.TB, srv *testserver.Server) {
+func waitTempEmpty(t testing.TB, srv *apptest.Server) {
 	t.Helper()
 	dir := filepath.Join(srv.Data, "tmp")
 	var left []os.DirEntry
@@ -568,7 +568,7 @@ func waitTempEmpty(t testing.TB, srv *testserver.Server) {
 // rawSubsystem opens a session channel, requests a terminal if pty, starts
 // the sftp subsystem and returns the channel and the exit status it will
 // report (-1 if none arrives before the channel closes).
-func rawSubsystem(t *testing.T, srv *testserver.Server, pty bool) (gossh.Channel, <-chan int) {
+func rawSubsystem(t *testing.T, srv *apptest.Server, pty bool) (gossh.Channel, <-chan int) {
 	t.Helper()
 	conn := srv.Dial(t, "alice", "pw-a")
 	ch, reqs, err := conn.OpenChannel("session", nil)
@@ -618,7 +618,7 @@ func waitStatus(t *testing.T, status <-chan int) int {
 
 func TestSFTPRefusesATerminal(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	_, status := rawSubsystem(t, srv, true)
 	if code := waitStatus(t, status); code != 1 {
 		t.Errorf("sftp with a terminal: want exit status 1, got %d", code)
@@ -627,7 +627,7 @@ func TestSFTPRefusesATerminal(t *testing.T) {
 
 func TestSFTPSessionExitStatus(t *testing.T) {
 	t.Parallel()
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	ch, status := rawSubsystem(t, srv, false)
 	c, err := sftp.NewClientPipe(ch, ch)
 	if err != nil {

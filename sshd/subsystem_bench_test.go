@@ -11,8 +11,8 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/sshelf/sshelf/app/apptest"
 	"github.com/sshelf/sshelf/client"
-	"github.com/sshelf/sshelf/internal/testserver"
 )
 
 // smallOps is how many operations one benchmark iteration does.
@@ -29,7 +29,7 @@ type transport struct {
 // commands: a fresh session per command on one connection, and a fresh
 // connection (public key login) per command.
 func BenchmarkSmallFiles(b *testing.B) {
-	srv := testserver.Start(b, nil)
+	srv := apptest.Start(b, nil)
 	ctx := context.Background()
 	content := bytes.Repeat([]byte("0123456789abcdef"), 64) // 1 KiB
 	name := func(i int) string { return fmt.Sprintf("small-%04d", i) }

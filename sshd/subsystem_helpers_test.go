@@ -15,12 +15,12 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/sshelf/sshelf/internal/testserver"
+	"github.com/sshelf/sshelf/app/apptest"
 )
 
 // dial logs in with a password, asking for the Ed25519 host key the test
 // server publishes.
-func dial(t testing.TB, srv *testserver.Server, user, password string) *gossh.Client {
+func dial(t testing.TB, srv *apptest.Server, user, password string) *gossh.Client {
 	t.Helper()
 	c, err := gossh.Dial("tcp", srv.Addr, &gossh.ClientConfig{
 		User:              user,

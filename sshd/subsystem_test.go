@@ -21,7 +21,7 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/sshelf/sshelf/internal/testserver"
+	"github.com/sshelf/sshelf/app/apptest"
 )
 
 func sha(b []byte) string {
@@ -35,7 +35,7 @@ func TestSubsystemThroughOpenSSH(t *testing.T) {
 	if _, err := exec.LookPath("ssh"); err != nil {
 		t.Skip("no OpenSSH client:", err)
 	}
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	ctx := context.Background()
 	keyFile := filepath.Join(t.TempDir(), "id_ed25519")
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -122,7 +122,7 @@ func TestSubsystemThroughOpenSSH(t *testing.T) {
 // TestSubsystemBadInput sends what a broken or hostile client might: each
 // gets its defined response, nothing is stored, no goroutine is left.
 func TestSubsystemBadInput(t *testing.T) {
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	// Warm up, so that the baseline counts the server's own goroutines.
 	warm := dial(t, srv, "alice", "alice-pw")
 	if r := openRaw(t, warm).request("whoami", ""); r.status != 0 {

@@ -9,7 +9,7 @@ import (
 	"github.com/pkg/sftp"
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/sshelf/sshelf/internal/testserver"
+	"github.com/sshelf/sshelf/app/apptest"
 )
 
 // benchSize is the content moved per operation of the transfer benchmarks.
@@ -26,7 +26,7 @@ var benchCiphers = []struct{ name, cipher, mac string }{
 // benchClient dials srv offering only cipher (and mac). The server's own
 // cipher list is bypassed only in that it must contain cipher; the
 // chacha20 case measures what sshelf avoids by not offering it.
-func benchClient(b *testing.B, srv *testserver.Server, cipher, mac string) *gossh.Client {
+func benchClient(b *testing.B, srv *apptest.Server, cipher, mac string) *gossh.Client {
 	cfg := srv.ClientConfig("bench", gossh.Password("bench-password"))
 	cfg.Ciphers = []string{cipher}
 	if mac != "" {
@@ -57,7 +57,7 @@ func execOnce(b *testing.B, c *gossh.Client, cmd string, in io.Reader, out io.Wr
 // BenchmarkExecPut measures `put` through a real in-process server: SSH
 // decryption, the channel, hashing while streaming, the blob write.
 func BenchmarkExecPut(b *testing.B) {
-	srv := testserver.Start(b, nil)
+	srv := apptest.Start(b, nil)
 	content := make([]byte, benchSize)
 	rand.Read(content)
 	for _, bc := range benchCiphers {
@@ -75,7 +75,7 @@ func BenchmarkExecPut(b *testing.B) {
 // BenchmarkExecGet measures `get`: the blob read, the streaming hash
 // check, SSH encryption.
 func BenchmarkExecGet(b *testing.B) {
-	srv := testserver.Start(b, nil)
+	srv := apptest.Start(b, nil)
 	content := make([]byte, benchSize)
 	rand.Read(content)
 	setup := benchClient(b, srv, benchCiphers[0].cipher, "")
@@ -96,7 +96,7 @@ func BenchmarkExecGet(b *testing.B) {
 // requests in flight, as OpenSSH's sftp keeps them: pkg/sftp's server
 // workers then apply writes slightly out of order.
 func BenchmarkSFTP(b *testing.B) {
-	srv := testserver.Start(b, nil)
+	srv := apptest.Start(b, nil)
 	content := make([]byte, benchSize)
 	rand.Read(content)
 	c := sftpClientOpts(b, srv, "bench", "bench-password", nil,

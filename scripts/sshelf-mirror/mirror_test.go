@@ -10,13 +10,13 @@ import (
 
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/sshelf/sshelf/app/apptest"
 	"github.com/sshelf/sshelf/client"
-	"github.com/sshelf/sshelf/internal/testserver"
 )
 
 // dialKnown logs in checking the host key against a known_hosts file that
 // holds only the server's Ed25519 key, as ssh-keyscan would write it.
-func dialKnown(t *testing.T, srv *testserver.Server, user string) *client.Client {
+func dialKnown(t *testing.T, srv *apptest.Server, user string) *client.Client {
 	t.Helper()
 	kh := filepath.Join(t.TempDir(), "known_hosts")
 	line := knownhosts.Line([]string{knownhosts.Normalize(srv.Addr)}, srv.HostKey)
@@ -38,7 +38,7 @@ func dialKnown(t *testing.T, srv *testserver.Server, user string) *client.Client
 }
 
 func TestMirror(t *testing.T) {
-	srv := testserver.Start(t, nil)
+	srv := apptest.Start(t, nil)
 	ctx := context.Background()
 	dir := t.TempDir()
 	write := func(name, content string) {

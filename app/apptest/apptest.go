@@ -1,14 +1,12 @@
-// Package testserver starts a real sshelf server in-process on a loopback
-// port with a temporary data directory, for tests of the Go client and the
-// subsystems.
-package testserver
+// Package apptest starts a real sshelf server in-process on a loopback
+// port with a temporary data directory, for tests of the Go client, the
+// transports and the load tests, as net/http/httptest does for handlers.
+package apptest
 
 import (
 	"context"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -23,7 +21,7 @@ type Server struct {
 	Addr    string
 	Data    string
 	App     *app.App
-	HostKey gossh.PublicKey // the Ed25519 host key, for known_hosts checks
+	HostKey gossh.PublicKey // the first host key, for known_hosts checks
 	Log     *syncBuffer     // everything the server logged (JSON lines)
 }
 
@@ -52,6 +50,9 @@ func Start(t testing.TB, modify func(*app.Options)) *Server {
 	if modify != nil {
 		modify(&opt)
 	}
+	if opt.HostKeys == nil {
+		opt.HostKeys = []gossh.Signer{hostKey(t)}
+	}
 	logs := &syncBuffer{}
 	opt.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -74,21 +75,7 @@ func Start(t testing.TB, modify func(*app.Options)) *Server {
 		}
 		a.Close()
 	})
-	s := &Server{Addr: ln.Addr().String(), Data: data, App: a, Log: logs}
-	// Serve creates the host keys; wait for them (bounded).
-	pub := filepath.Join(data, "hostkeys", "ssh_host_ed25519_key.pub")
-	for i := 0; i < 200; i++ {
-		if b, err := os.ReadFile(pub); err == nil {
-			if k, _, _, _, err := gossh.ParseAuthorizedKey(b); err == nil {
-				s.HostKey = k
-				break
-			}
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	if s.HostKey == nil {
-		t.Fatalf("host key not created")
-	}
+	s := &Server{Addr: ln.Addr().String(), Data: data, App: a, Log: logs, HostKey: opt.HostKeys[0].PublicKey()}
 	// Wait until the server accepts connections.
 	for i := 0; i < 200; i++ {
 		c, err := net.Dial("tcp", s.Addr)
