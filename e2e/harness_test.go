@@ -29,12 +29,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sshelf/sshelf/hostkeys"
 )
 
 var (
 	sshelfBin   string // path of the binary under test
 	askpassPW   string // askpass script printing $SSHELF_TEST_PW
 	askpassFail string // askpass script that refuses to answer
+	seedKeys    string // host keys copied into new data directories
 )
 
 const (
@@ -89,6 +92,14 @@ func testMain(m *testing.M) int {
 		}
 	}
 
+	// Host keys made once, copied into each new data directory: a server's
+	// first start would generate an RSA-3072 key, seconds under -race.
+	seedKeys = filepath.Join(dir, "hostkeys")
+	if _, err := hostkeys.LoadOrCreate(seedKeys); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+
 	askpassPW = filepath.Join(dir, "askpass.sh")
 	script := "#!/bin/sh\n" +
 		"if [ -n \"$SSHELF_TEST_PROMPT_LOG\" ]; then printf '%s\\n' \"$1\" >> \"$SSHELF_TEST_PROMPT_LOG\"; fi\n" +
@@ -138,6 +149,9 @@ type instance struct {
 	flags      []string // extra serve flags
 	env        []string // extra environment for serve
 	envOnly    bool     // pass listen/data/log-format via SSHELF_* instead of flags
+	// newKeys leaves the host keys to the server's first start; otherwise
+	// a data directory without keys gets copies of seedKeys.
+	newKeys bool
 
 	mu      sync.Mutex
 	allLogs bytes.Buffer // output of every server process of this instance
@@ -185,6 +199,9 @@ func startServer(t *testing.T, extraFlags ...string) *server {
 
 func (in *instance) start(t *testing.T) *server {
 	t.Helper()
+	if !in.newKeys {
+		in.seedHostKeys(t)
+	}
 	args := []string{"serve"}
 	env := cleanEnv()
 	if in.envOnly {
@@ -242,6 +259,39 @@ func (in *instance) start(t *testing.T) *server {
 		t.Fatalf("sshelf serve did not log msg=listening within %v\nlog:\n%s", startTimeout, s.logText())
 	}
 	return s
+}
+
+// seedHostKeys copies the shared host keys into DATA/hostkeys unless it
+// exists, creating the data directory as the server would (mode 0700).
+func (in *instance) seedHostKeys(t *testing.T) {
+	t.Helper()
+	dst := filepath.Join(in.dataDir, "hostkeys")
+	if _, err := os.Stat(dst); err == nil {
+		return
+	}
+	if err := os.MkdirAll(dst, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(in.dataDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(seedKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(seedKeys, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mode := os.FileMode(0o600)
+		if strings.HasSuffix(e.Name(), ".pub") {
+			mode = 0o644
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func (s *server) logLine(line string) {

@@ -49,7 +49,9 @@ func keyscan(t *testing.T, srv *server) map[string]string {
 
 func TestHostKeys(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t)
+	in := newInstance(t)
+	in.newKeys = true // the first start makes them
+	srv := in.start(t)
 	dir := filepath.Join(srv.dataDir(), "hostkeys")
 	ents, err := os.ReadDir(dir)
 	if err != nil {
