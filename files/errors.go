@@ -31,6 +31,9 @@ var (
 	ErrClosed           = errors.New("transfer already closed")
 	ErrConflict         = errors.New("file changed meanwhile; try again")
 	ErrExists           = errors.New("file exists")
+	// ErrTruncateGrow refuses an SFTP truncate past the end of an upload:
+	// the zeros it would add are work and storage nobody sent.
+	ErrTruncateGrow = errors.New("a truncate cannot make an upload longer than the bytes written")
 	// ErrGaps and ErrFragmented are incomplete uploads of SFTP clients
 	// that write at offsets: bytes never written, or writes too scattered.
 	ErrGaps       = fmt.Errorf("%w: parts of the file were never written", ErrIncomplete)
@@ -42,6 +45,7 @@ var userErrors = []error{
 	ErrThrottled, ErrNotProtected, ErrEmptyPassword, ErrQuota, ErrTooLarge,
 	ErrHashMismatch, ErrBadHash, ErrGaps, ErrFragmented, ErrIncomplete, ErrCorrupt, ErrNoSpace,
 	ErrClosed, ErrConflict, ErrExists,
+	ErrTruncateGrow,
 }
 
 // Reason returns the text to show a user for err: a rule's own words for
