@@ -95,8 +95,8 @@ func (u *sftpUpload) ReadAt(p []byte, off int64) (n int, err error) {
 	return n, err
 }
 
-// truncate sets the length, as scp and lftp do on the open handle. Bytes
-// added by growing the file are zeros the client asked for.
+// truncate shortens the upload, as scp and lftp do on the open handle;
+// files.Upload refuses to lengthen it (files.ErrTruncateGrow).
 func (u *sftpUpload) truncate(size int64) (err error) {
 	defer u.catch("truncate", &err)
 	u.mu.Lock()
