@@ -36,6 +36,9 @@ var (
 	// ErrBusy: the client's address has too many password checks waiting.
 	ErrBusy        = passhash.ErrBusy
 	ErrAccountGone = errors.New("account deleted")
+	// ErrTruncateGrow refuses an SFTP truncate past the end of an upload:
+	// the zeros it would add are work and storage nobody sent.
+	ErrTruncateGrow = errors.New("a truncate cannot make an upload longer than the bytes written")
 	// ErrGaps and ErrFragmented are incomplete uploads of SFTP clients
 	// that write at offsets: bytes never written, or writes too scattered.
 	ErrGaps       = fmt.Errorf("%w: parts of the file were never written", ErrIncomplete)
@@ -46,7 +49,7 @@ var userErrors = []error{
 	ErrNotFound, ErrPermission, ErrNameTaken, ErrPasswordRequired, ErrWrongPassword,
 	ErrThrottled, ErrNotProtected, ErrEmptyPassword, ErrQuota, ErrTooLarge,
 	ErrHashMismatch, ErrBadHash, ErrGaps, ErrFragmented, ErrIncomplete, ErrCorrupt, ErrNoSpace,
-	ErrClosed, ErrConflict, ErrExists, ErrAccountGone, ErrBusy,
+	ErrClosed, ErrConflict, ErrExists, ErrAccountGone, ErrBusy, ErrTruncateGrow,
 }
 
 // Reason returns the text to show a user for err: a rule's own words for

@@ -35,6 +35,9 @@ type Service struct {
 	tries *throttle.Limiter
 	log   *slog.Logger
 	now   func() time.Time
+
+	// pending is the quota that open uploads hold (pending.go).
+	pending pendingBytes
 }
 
 // Config gathers what a Service needs.

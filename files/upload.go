@@ -49,11 +49,18 @@ type Upload struct {
 	// limit is the most bytes this upload may hold; limitErr says why.
 	limit    int64
 	limitErr error
+	// With a quota, free is the room it left when the upload started and
+	// credit the size of the file the upload replaces: the upload may grow
+	// while the account's open uploads together fit (pending.go).
+	quota        bool
+	free, credit int64
 
 	mu      sync.Mutex
 	h       hash.Hash
 	hashed  int64 // bytes hashed, always a prefix of the content
 	size    int64 // current length of the content
+	claimed int64 // length checked against the limits, >= size
+	hold    int64 // quota held in s.pending for this upload
 	written byteRanges
 	// base is the blob of the version this upload started from (KeepOld);
 	// its bytes in [0, baseLen) that were not written are copied in at
@@ -123,10 +130,11 @@ func (s *Service) Create(ctx context.Context, user string, opt PutOptions) (*Upl
 	case opt.MustExist:
 		return nil, ErrNotFound
 	}
-	u := &Upload{s: s, user: user, opt: opt, h: sha256.New(), inOrder: true, limit: math.MaxInt64,
+	u := &Upload{s: s, user: user, opt: opt, h: sha256.New(), inOrder: true,
+		limit: math.MaxInt64, limitErr: ErrTooLarge, // no file is longer than an int64
 		pwHash: keepHash, replacesHash: replacesHash}
 	if base != "" {
-		u.base, u.baseLen, u.size = base, oldSize, oldSize
+		u.base, u.baseLen, u.size, u.claimed = base, oldSize, oldSize, oldSize
 	}
 	if m := s.limits.MaxFileSize; m > 0 {
 		u.limit, u.limitErr = m, ErrTooLarge
@@ -139,19 +147,65 @@ func (s *Service) Create(ctx context.Context, user string, opt PutOptions) (*Upl
 		if room := q - used + oldSize; room < u.limit {
 			u.limit, u.limitErr = max(room, 0), ErrQuota
 		}
+		u.quota, u.free, u.credit = true, q-used, oldSize
 	}
-	if opt.Size > u.limit {
-		return nil, u.limitErr
+	// A declared size is claimed at once: scp learns of a full quota
+	// before it sends the content.
+	if err := u.grow(opt.Size); err != nil {
+		return nil, err
 	}
 	if opt.Password != "" {
 		if u.pwHash, err = s.hasher.Hash(ctx, opt.Password); err != nil {
+			u.release()
 			return nil, err
 		}
 	}
 	if u.w, err = s.blobs.Create(ctx); err != nil {
+		u.release()
 		return nil, err
 	}
 	return u, nil
+}
+
+// grow lets the content reach end bytes if the size limit and the quota
+// allow it, counting the account's other open uploads. It is checked on
+// every write that makes the upload longer, so a write far past the end is
+// refused at once rather than at Commit.
+func (u *Upload) grow(end int64) error {
+	if end <= u.claimed {
+		return nil
+	}
+	if end > u.limit {
+		return u.limitErr
+	}
+	if u.quota {
+		hold, ok := u.s.pending.claim(u.user, u.hold, end-u.credit, u.free)
+		if !ok {
+			return ErrQuota
+		}
+		u.hold = hold
+	}
+	u.claimed = end
+	return nil
+}
+
+// shrink gives back what the upload claimed beyond size.
+func (u *Upload) shrink(size int64) {
+	if size >= u.claimed {
+		return
+	}
+	if u.quota {
+		u.hold, _ = u.s.pending.claim(u.user, u.hold, size-u.credit, u.free)
+	}
+	u.claimed = size
+}
+
+// release gives back the quota held, when the upload ends either way.
+func (u *Upload) release() {
+	if u.quota {
+		u.hold, _ = u.s.pending.claim(u.user, u.hold, 0, u.free)
+	}
+	u.claimed = 0
 }
 
 // Name is the name the upload will take.
@@ -191,8 +245,13 @@ func (u *Upload) writeAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("put %q: negative offset", u.opt.Name)
 	}
-	if off+int64(len(p)) > u.limit {
-		return 0, u.limitErr
+	if len(p) > 0 { // a zero-length write past the end extends nothing
+		if int64(len(p)) > math.MaxInt64-off {
+			return 0, ErrTooLarge
+		}
+		if err := u.grow(off + int64(len(p))); err != nil {
+			return 0, err
+		}
 	}
 	n, err := u.w.WriteAt(p, off)
 	if n > 0 { // a zero-length write past the end does not extend the content
@@ -266,7 +325,10 @@ func (u *Upload) catchUp() {
 	}
 }
 
-// Truncate sets the content's length, as SFTP clients do before closing.
+// Truncate shortens the content, as SFTP clients do before closing (scp
+// truncates to the end of what it wrote). It never lengthens it: zeros
+// the client did not send would cost hashing and storage out of all
+// proportion to the request (ErrTruncateGrow).
 func (u *Upload) Truncate(size int64) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -276,21 +338,14 @@ func (u *Upload) Truncate(size int64) error {
 	if size < 0 {
 		return fmt.Errorf("put %q: negative size", u.opt.Name)
 	}
-	if size > u.limit {
-		return u.limitErr
+	if size > u.size {
+		return ErrTruncateGrow
 	}
 	if size == u.size {
 		return nil
 	}
-	if size > u.size {
-		// The zeros added are bytes the client asked for.
-		if err := u.written.add(u.size, size); err != nil {
-			return err
-		}
-	} else {
-		u.written.cut(size)
-		u.baseLen = min(u.baseLen, size)
-	}
+	u.written.cut(size)
+	u.baseLen = min(u.baseLen, size)
 	if err := u.w.Truncate(size); err != nil {
 		return err
 	}
@@ -299,6 +354,7 @@ func (u *Upload) Truncate(size int64) error {
 	}
 	u.ahead = nil // all beyond the hashed prefix, cut or hashed again at Commit
 	u.size = size
+	u.shrink(size)
 	return nil
 }
 
@@ -309,6 +365,9 @@ func (u *Upload) ReadAt(p []byte, off int64) (int, error) {
 	defer u.mu.Unlock()
 	if u.done {
 		return 0, ErrClosed
+	}
+	if off < 0 {
+		return 0, fmt.Errorf("put %q: read at a negative offset", u.opt.Name)
 	}
 	// io.ReaderAt has no context; copying the old bytes in is local I/O.
 	if err := u.fill(context.Background()); err != nil {
@@ -335,6 +394,7 @@ func (u *Upload) Abort() error {
 		return nil
 	}
 	u.done = true
+	u.release()
 	return u.w.Abort()
 }
 
@@ -361,6 +421,7 @@ func (u *Upload) Commit(ctx context.Context) (File, error) {
 	}
 	f, err := u.commit(ctx)
 	u.done = true
+	u.release()
 	if err != nil {
 		u.w.Abort()
 	}

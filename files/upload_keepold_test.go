@@ -2,6 +2,7 @@ package files
 
 import (
 	"context"
+	"fmt"
 	"testing"
 )
 
@@ -67,12 +68,15 @@ func TestUploadKeepOld(t *testing.T) {
 			_, err := u.Write([]byte("new"))
 			return err
 		}, []byte("new"), nil},
-		{"growing by truncation adds zeros the client asked for", false, func(u *Upload) error {
-			if _, err := u.Write([]byte("ab")); err != nil {
-				return err
-			}
+		{"a truncate within the old content keeps its prefix", true, func(u *Upload) error {
 			return u.Truncate(4)
-		}, []byte("ab\x00\x00"), nil},
+		}, []byte("0123"), nil},
+		{"a truncate cannot grow past the old content", true, func(u *Upload) error {
+			if err := u.Truncate(11); err != ErrTruncateGrow {
+				return fmt.Errorf("Truncate(11) = %v, want ErrTruncateGrow", err)
+			}
+			return nil
+		}, old, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -22,7 +23,12 @@ func TestUploadAbortLeavesNothing(t *testing.T) {
 		{"nothing written", func(u *Upload) error { return nil }},
 		{"in order", func(u *Upload) error { _, err := u.Write(bytes.Repeat([]byte("x"), 100<<10)); return err }},
 		{"out of order", func(u *Upload) error { _, err := u.WriteAt([]byte("tail"), 1<<20); return err }},
-		{"truncated", func(u *Upload) error { return u.Truncate(4096) }},
+		{"truncated", func(u *Upload) error {
+			if _, err := u.Write(make([]byte, 8192)); err != nil {
+				return err
+			}
+			return u.Truncate(4096)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -206,10 +212,6 @@ func TestUploadRewriteAndTruncate(t *testing.T) {
 			u.Write(abc)
 			must(t, u.Truncate(0))
 		}, []byte{}},
-		{"truncate longer pads with zeros", func(t *testing.T, u *Upload) {
-			u.Write([]byte("ab"))
-			must(t, u.Truncate(5))
-		}, []byte("ab\x00\x00\x00")},
 		{"truncate to the same size", func(t *testing.T, u *Upload) {
 			u.Write(abc)
 			must(t, u.Truncate(10))
@@ -219,11 +221,11 @@ func TestUploadRewriteAndTruncate(t *testing.T) {
 			must(t, u.Truncate(3))
 			u.Write([]byte("XYZ"))
 		}, []byte("abcXYZ")},
-		{"truncate shorter then longer", func(t *testing.T, u *Upload) {
+		{"truncate twice", func(t *testing.T, u *Upload) {
 			u.Write(abc)
-			must(t, u.Truncate(2))
 			must(t, u.Truncate(4))
-		}, []byte("ab\x00\x00")},
+			must(t, u.Truncate(2))
+		}, []byte("ab")},
 		{"overwrite the start", func(t *testing.T, u *Upload) {
 			u.Write(abc)
 			u.WriteAt([]byte("XY"), 0)
@@ -334,7 +336,8 @@ func TestMaxFileSize(t *testing.T) {
 			_, err := u.WriteAt([]byte{1}, max-1)
 			return err
 		}, nil, nil},
-		{"Truncate past the limit", -1, func(u *Upload) error { return u.Truncate(max + 1) }, nil, ErrTooLarge},
+		{"Truncate past the limit", -1, func(u *Upload) error { return u.Truncate(max + 1) }, nil, ErrTruncateGrow},
+		{"WriteAt at the largest offset", -1, func(u *Upload) error { _, err := u.WriteAt([]byte{1}, math.MaxInt64); return err }, nil, ErrTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -395,19 +398,20 @@ func TestQuota(t *testing.T) {
 	must(t, e.svc.Remove(ctx, "alice", "b"))
 	e.mustPut(t, "alice", PutOptions{Name: "d"}, make([]byte, 50))
 
-	// Two uploads that each fit alone but not together: the second to
-	// commit is refused at Commit.
+	// Two uploads that each fit alone but not together: the second is
+	// refused as it grows past what the first holds, not only at Commit.
 	e2 := newEnv(t, withLimits(Limits{Quota: 100}))
-	u1, err := e2.svc.Create(ctx, "alice", PutOptions{Name: "x", Size: 60})
+	u1, err := e2.svc.Create(ctx, "alice", PutOptions{Name: "x", Size: -1})
 	must(t, err)
-	u2, err := e2.svc.Create(ctx, "alice", PutOptions{Name: "y", Size: 60})
+	u2, err := e2.svc.Create(ctx, "alice", PutOptions{Name: "y", Size: -1})
 	must(t, err)
-	u1.Write(make([]byte, 60))
-	u2.Write(make([]byte, 60))
+	_, err = u1.Write(make([]byte, 60))
+	must(t, err)
+	_, err = u2.Write(make([]byte, 60))
+	wantErr(t, "second upload past the room the first left", err, ErrQuota)
+	u2.Abort()
 	_, err = u1.Commit(ctx)
 	wantErr(t, "first commit", err, nil)
-	_, err = u2.Commit(ctx)
-	wantErr(t, "second commit", err, ErrQuota)
 	_, err = e2.svc.Info(ctx, "alice", "y")
 	wantErr(t, "y", err, ErrNotFound)
 	e2.assertTempEmpty(t)

@@ -86,6 +86,7 @@ func (s *Server) limited(h ssh.Handler, refuse func(ssh.Session, error)) ssh.Han
 			return
 		}
 		defer release()
+		defer s.recoverSession(sess) // recover.go
 		h(sess)
 	}
 }

@@ -56,6 +56,9 @@ func scpCommand(raw string) ([]string, bool) {
 
 func parseSCPArgs(argv []string) (scpArgs, error) {
 	var a scpArgs
+	if len(argv) == 0 {
+		return a, &UsageError{Command: "scp", Msg: "no command"}
+	}
 	args := argv[1:]
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
@@ -116,6 +119,11 @@ func (s *Server) scp(sess ssh.Session, argv []string) int {
 		user: sess.User(), addr: sess.RemoteAddr().String(),
 		password: password, hidden: envTrue(hidden),
 	}
+	return sc.run(argv)
+}
+
+// run serves the command argv over the session's streams.
+func (sc *scpSession) run(argv []string) int {
 	a, err := parseSCPArgs(argv)
 	if err == nil && a.recursive {
 		err = errSCPDirectories

@@ -82,8 +82,10 @@ func (sc *scpSession) receive(name string, size int64) error {
 		sc.audit("put", name, result{}, err, start)
 		return sc.status(scpError, scpErrorLine("put", name, err))
 	}
+	// Whatever ends this function, a panic included, leaves no upload
+	// behind; after a Commit, Abort does nothing.
+	defer up.Abort()
 	if err := sc.status(scpOK, ""); err != nil {
-		up.Abort()
 		return err
 	}
 	n, err := copyBuffered(up, io.LimitReader(sc.in, size))

@@ -28,7 +28,7 @@ func (s *Server) handleSFTP(sess ssh.Session) {
 	// to a quarter faster), but keeps a 256 KiB page per request in flight
 	// for the whole session, ~20 MiB per SFTP session; with many users at
 	// once, flat memory matters more (README, Performance).
-	rs := sftp.NewRequestServer(sess, sftp.Handlers{FileGet: fs, FilePut: fs, FileCmd: fs, FileList: fs})
+	rs := newSFTPServer(fs, sess)
 	err := rs.Serve()
 	// Uploads still open were told of the error by pkg/sftp (TransferError)
 	// and aborted when it closed them. The exit status goes out before the
@@ -40,6 +40,12 @@ func (s *Server) handleSFTP(sess ssh.Session) {
 	}
 	sess.Exit(code)
 	rs.Close()
+}
+
+// newSFTPServer is the request server of one SFTP session over rwc,
+// behind the guard that keeps pkg/sftp from a crash (sftp_guard.go).
+func newSFTPServer(fs *sftpSession, rwc io.ReadWriteCloser) *sftp.RequestServer {
+	return sftp.NewRequestServer(newSFTPGuard(rwc), sftp.Handlers{FileGet: fs, FilePut: fs, FileCmd: fs, FileList: fs})
 }
 
 // sftpSession is one SFTP session: who, the session's environment, and the
@@ -60,13 +66,17 @@ type sftpSession struct {
 func (s *Server) newSFTPSession(sess ssh.Session) *sftpSession {
 	password, _ := sessionEnv(sess, "SSHELF_FILE_PASSWORD")
 	hidden, _ := sessionEnv(sess, "SSHELF_HIDDEN")
+	return s.sftpSessionOf(sess.Context(), sess.User(), sess.RemoteAddr().String(), password, envTrue(hidden))
+}
+
+func (s *Server) sftpSessionOf(ctx context.Context, user, addr, password string, hidden bool) *sftpSession {
 	return &sftpSession{
 		srv:      s,
-		ctx:      sess.Context(),
-		user:     sess.User(),
-		addr:     sess.RemoteAddr().String(),
+		ctx:      ctx,
+		user:     user,
+		addr:     addr,
 		password: password,
-		hidden:   envTrue(hidden),
+		hidden:   hidden,
 		uploads:  make(map[string]*sftpUpload),
 		owners:   make(map[uint32]string),
 	}

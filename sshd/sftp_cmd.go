@@ -1,6 +1,8 @@
 package sshd
 
 import (
+	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -9,10 +11,10 @@ import (
 
 // Filecmd serves the requests that change the catalog. Ownership and every
 // other rule are checked by files.Service.
-func (fs *sftpSession) Filecmd(r *sftp.Request) error {
+func (fs *sftpSession) Filecmd(r *sftp.Request) (err error) {
+	defer fs.catch("filecmd", &err)
 	start := time.Now()
 	var op, name string
-	var err error
 	switch r.Method {
 	case "Remove":
 		op = "rm"
@@ -24,7 +26,10 @@ func (fs *sftpSession) Filecmd(r *sftp.Request) error {
 	case "Setstat":
 		op = "setstat"
 		if name, err = parseSFTPName(r.Filepath); err == nil {
-			op, err = fs.setstat(name, r.AttrFlags(), r.Attributes())
+			var a *sftp.FileStat
+			if a, err = sftpAttributes(r); err == nil {
+				op, err = fs.setstat(name, r.AttrFlags(), a)
+			}
 		}
 	case "Mkdir", "Rmdir", "Symlink", "Link":
 		op, err = strings.ToLower(r.Method), errNoDirectories
@@ -37,7 +42,8 @@ func (fs *sftpSession) Filecmd(r *sftp.Request) error {
 
 // PosixRename renames a file; like posix-rename@openssh.com, it replaces a
 // file of the same owner (files.Service refuses anyone else's).
-func (fs *sftpSession) PosixRename(r *sftp.Request) error {
+func (fs *sftpSession) PosixRename(r *sftp.Request) (err error) {
+	defer fs.catch("rename", &err)
 	start := time.Now()
 	from, err := parseSFTPName(r.Filepath)
 	to := ""
@@ -49,6 +55,20 @@ func (fs *sftpSession) PosixRename(r *sftp.Request) error {
 	}
 	fs.audit("rename", from+" -> "+to, result{}, err, start)
 	return sftpError(err)
+}
+
+// sftpAttributes parses a setstat's attributes. pkg/sftp's parser returns
+// nil when the flags promise fields the packet lacks (issue 10: a 13-byte
+// packet crashed the server), and a size is an unchecked uint64.
+func sftpAttributes(r *sftp.Request) (*sftp.FileStat, error) {
+	a := r.Attributes()
+	if a == nil {
+		return nil, fmt.Errorf("%w: attributes shorter than their flags say", errBadRequest)
+	}
+	if r.AttrFlags().Size && a.Size > math.MaxInt64 {
+		return nil, fmt.Errorf("%w: size out of range", errBadRequest)
+	}
+	return a, nil
 }
 
 // setstat applies attributes. On an upload this session has open (fsetstat

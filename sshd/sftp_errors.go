@@ -15,6 +15,10 @@ var (
 	errNoDirectories = errors.New("sshelf has one flat directory: no directories or links")
 	// errUnsupported is a request sshelf does not implement.
 	errUnsupported = errors.New("operation not supported")
+	// errBadRequest is a request whose values cannot be used: attributes
+	// its flags promise but that are absent, an offset or a size beyond
+	// what a file can have.
+	errBadRequest = errors.New("malformed request")
 )
 
 // sftpError is the one place files/ errors become SFTP statuses. pkg/sftp
@@ -34,8 +38,10 @@ func sftpError(err error) error {
 		errors.Is(err, files.ErrThrottled), errors.Is(err, errNoDirectories),
 		errors.Is(err, errIsRoot):
 		code = sftp.ErrSSHFxPermissionDenied
-	case errors.Is(err, errUnsupported):
+	case errors.Is(err, errUnsupported), errors.Is(err, files.ErrTruncateGrow):
 		code = sftp.ErrSSHFxOpUnsupported
+	case errors.Is(err, errBadRequest):
+		code = sftp.ErrSSHFxBadMessage
 	default:
 		code = sftp.ErrSSHFxFailure
 	}
@@ -53,7 +59,7 @@ func (e *sftpStatus) Error() string { return e.msg }
 func (e *sftpStatus) Unwrap() error { return e.code }
 
 // sftpRefusals are the transport's own refusals, beside files/ errors.
-var sftpRefusals = []error{errIsRoot, errNoDirectories, errUnsupported}
+var sftpRefusals = []error{errIsRoot, errNoDirectories, errUnsupported, errBadRequest}
 
 func isSFTPRefusal(err error) bool {
 	for _, e := range sftpRefusals {
@@ -66,6 +72,9 @@ func isSFTPRefusal(err error) bool {
 
 // sftpReason is the text sent with a status: never a path or a password.
 func sftpReason(err error) string {
+	if errors.Is(err, errBadRequest) {
+		return err.Error() // what was wrong, in the transport's own words
+	}
 	for _, e := range sftpRefusals {
 		if errors.Is(err, e) {
 			return e.Error()

@@ -17,7 +17,8 @@ import (
 const listPage = 1000
 
 // Filelist answers opendir/readdir of the root and stat of a path.
-func (fs *sftpSession) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
+func (fs *sftpSession) Filelist(r *sftp.Request) (la sftp.ListerAt, err error) {
+	defer fs.catch("list", &err)
 	switch r.Method {
 	case "List":
 		t, err := parseSFTPPath(r.Filepath)
@@ -40,13 +41,15 @@ func (fs *sftpSession) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
 }
 
 // Lstat is Stat: there are no links.
-func (fs *sftpSession) Lstat(r *sftp.Request) (sftp.ListerAt, error) {
+func (fs *sftpSession) Lstat(r *sftp.Request) (la sftp.ListerAt, err error) {
+	defer fs.catch("lstat", &err)
 	r.Method = "Stat"
 	return fs.Filelist(r)
 }
 
 // RealPath resolves a path against the root: "." is "/", "NAME" is "/NAME".
-func (fs *sftpSession) RealPath(p string) (string, error) {
+func (fs *sftpSession) RealPath(p string) (real string, err error) {
+	defer fs.catch("realpath", &err)
 	return path.Clean("/" + p), nil
 }
 
@@ -56,7 +59,9 @@ func (fs *sftpSession) Readlink(string) (string, error) {
 }
 
 // LookupUserName shows a file's owner in ls -l.
-func (fs *sftpSession) LookupUserName(uid string) string {
+func (fs *sftpSession) LookupUserName(uid string) (name string) {
+	name = uid
+	defer fs.catch("lookup user", new(error))
 	n, err := strconv.ParseUint(uid, 10, 32)
 	if err != nil {
 		return uid
@@ -112,7 +117,8 @@ type rootLister struct {
 	next  int64  // offset the next ListAt is expected at
 }
 
-func (l *rootLister) ListAt(out []os.FileInfo, off int64) (int, error) {
+func (l *rootLister) ListAt(out []os.FileInfo, off int64) (n int, err error) {
+	defer l.fs.catch("readdir", &err)
 	if off != l.next {
 		// pkg/sftp reads in order; anything else restarts the scan.
 		l.after, l.next = "", 0

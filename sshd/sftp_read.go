@@ -2,6 +2,7 @@ package sshd
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"sync/atomic"
 	"time"
@@ -13,7 +14,8 @@ import (
 
 // Fileread opens a download: any visibility (rule 2), the session's
 // SSHELF_FILE_PASSWORD for a protected file (rule 3).
-func (fs *sftpSession) Fileread(r *sftp.Request) (io.ReaderAt, error) {
+func (fs *sftpSession) Fileread(r *sftp.Request) (rd io.ReaderAt, err error) {
+	defer fs.catch("open", &err)
 	start := time.Now()
 	name, err := parseSFTPName(r.Filepath)
 	if err != nil {
@@ -37,25 +39,40 @@ type sftpDownload struct {
 	err   atomic.Pointer[error] // first failure, for the log
 }
 
-func (h *sftpDownload) ReadAt(p []byte, off int64) (int, error) {
-	n, err := h.d.ReadAt(p, off)
+func (h *sftpDownload) ReadAt(p []byte, off int64) (n int, err error) {
+	defer h.fs.catch("read", &err)
+	if err := checkOffset(off); err != nil {
+		return 0, sftpError(err)
+	}
+	n, err = h.d.ReadAt(p, off)
 	h.bytes.Add(int64(n))
 	if err != nil && !errors.Is(err, io.EOF) {
-		h.err.CompareAndSwap(nil, &err)
+		first := err // not &err: the return below changes err
+		h.err.CompareAndSwap(nil, &first)
 		return n, sftpError(err)
 	}
 	return n, err
 }
 
+// checkOffset refuses an offset pkg/sftp turned negative: it converts the
+// packet's uint64 to an int64 unchecked.
+func checkOffset(off int64) error {
+	if off < 0 {
+		return fmt.Errorf("%w: offset out of range", errBadRequest)
+	}
+	return nil
+}
+
 // TransferError records why the session ended with the file open.
 func (h *sftpDownload) TransferError(err error) {
+	defer h.fs.catch("transfer error", new(error))
 	h.err.CompareAndSwap(nil, &err)
 }
 
 // Close logs the download. A client may stop reading early (head, resume):
 // that is its choice, not a failure.
-func (h *sftpDownload) Close() error {
-	var err error
+func (h *sftpDownload) Close() (err error) {
+	defer h.fs.catch("close", &err)
 	if p := h.err.Load(); p != nil {
 		err = *p
 	}

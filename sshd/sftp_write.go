@@ -16,13 +16,15 @@ import (
 // the session's SSHELF_HIDDEN and SSHELF_FILE_PASSWORD say otherwise; the
 // mode the client sends with the open is ignored (OpenSSH sends the local
 // file's, which says nothing about who should see the upload).
-func (fs *sftpSession) Filewrite(r *sftp.Request) (io.WriterAt, error) {
+func (fs *sftpSession) Filewrite(r *sftp.Request) (w io.WriterAt, err error) {
+	defer fs.catch("open", &err)
 	return fs.create(r)
 }
 
 // OpenFile serves an open for reading and writing: an upload whose bytes
 // the client may read back.
-func (fs *sftpSession) OpenFile(r *sftp.Request) (sftp.WriterAtReaderAt, error) {
+func (fs *sftpSession) OpenFile(r *sftp.Request) (rw sftp.WriterAtReaderAt, err error) {
+	defer fs.catch("open", &err)
 	return fs.create(r)
 }
 
@@ -62,13 +64,18 @@ type sftpUpload struct {
 	closed bool
 }
 
-func (u *sftpUpload) WriteAt(p []byte, off int64) (int, error) {
+func (u *sftpUpload) WriteAt(p []byte, off int64) (n int, err error) {
+	defer u.catch("write", &err)
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.failed != nil {
 		return 0, sftpError(u.failed)
 	}
-	n, err := u.up.WriteAt(p, off)
+	if err := checkOffset(off); err != nil {
+		u.failed = err
+		return 0, sftpError(err)
+	}
+	n, err = u.up.WriteAt(p, off)
 	if err != nil {
 		u.failed = err
 		return n, sftpError(err)
@@ -76,17 +83,22 @@ func (u *sftpUpload) WriteAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-func (u *sftpUpload) ReadAt(p []byte, off int64) (int, error) {
-	n, err := u.up.ReadAt(p, off)
+func (u *sftpUpload) ReadAt(p []byte, off int64) (n int, err error) {
+	defer u.catch("read", &err)
+	if err := checkOffset(off); err != nil {
+		return 0, sftpError(err)
+	}
+	n, err = u.up.ReadAt(p, off)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return n, sftpError(err)
 	}
 	return n, err
 }
 
-// truncate sets the length, as scp and lftp do on the open handle. Bytes
-// added by growing the file are zeros the client asked for.
-func (u *sftpUpload) truncate(size int64) error {
+// truncate shortens the upload, as scp and lftp do on the open handle;
+// files.Upload refuses to lengthen it (files.ErrTruncateGrow).
+func (u *sftpUpload) truncate(size int64) (err error) {
+	defer u.catch("truncate", &err)
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.failed != nil {
@@ -98,6 +110,7 @@ func (u *sftpUpload) truncate(size int64) error {
 // TransferError is pkg/sftp's notice that the session ended with this
 // handle open: the upload is incomplete, whatever Close then says.
 func (u *sftpUpload) TransferError(err error) {
+	defer u.catch("transfer error", new(error))
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.failed == nil {
@@ -107,7 +120,8 @@ func (u *sftpUpload) TransferError(err error) {
 
 // Close commits the upload if nothing failed (files/ refuses one with bytes
 // never written), and aborts it otherwise.
-func (u *sftpUpload) Close() error {
+func (u *sftpUpload) Close() (err error) {
+	defer u.catch("close", &err)
 	u.fs.dropUpload(u)
 	u.mu.Lock()
 	defer u.mu.Unlock()

@@ -1,0 +1,315 @@
+package sshd
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/internal/passhash"
+	"github.com/sshelf/sshelf/internal/sqlitedb"
+	"github.com/sshelf/sshelf/internal/throttle"
+	"github.com/sshelf/sshelf/internal/throttle/sqlitethrottle"
+)
+
+// FuzzSFTP feeds packets into the SFTP request server with sshelf's real
+// handlers over a real files.Service, as one session of user "fuzz" (bob
+// owns a public, a hidden and a protected file). Whatever the packets, no
+// handler panics (a recovered panic fails the target: recovery is the last
+// line, not the fix), the session ends when its input does, and it leaves
+// no upload behind; every stored file matches its recorded SHA-256.
+//
+// An input is a sequence of packets, each a 2-byte big-endian length and
+// that many bytes (type, then body); the harness sends the SFTP INIT first
+// and adds the 4-byte length the wire wants. pkg/sftp numbers handles "1",
+// "2", ... in the order of the opens, failed ones included.
+func FuzzSFTP(f *testing.F) {
+	for _, seed := range sftpSeeds() {
+		f.Add(fuzzFrames(seed...))
+	}
+	h := newFuzzHarness(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h.run(t, splitFrames(data))
+	})
+}
+
+// sftpSeeds are sessions worth starting from: every request type, and the
+// malformed packets of issue 10 among them.
+func sftpSeeds() [][][]byte {
+	p := SFTPPacket
+	none := []byte{}
+	openW := func(id uint32, name string) []byte {
+		return p(FxpOpen, id, name, FxfWrite|FxfCreat|FxfTrunc, 0)
+	}
+	write := func(id uint32, handle string, off uint64, data string) []byte {
+		return p(FxpWrite, id, handle, off, data)
+	}
+	return [][][]byte{
+		// The crash: SETSTAT with flags and no attributes, on a name that
+		// does not exist and on one that does.
+		{MalformedSetstat(1, "nothing")},
+		{MalformedSetstat(1, "shared"), p(FxpSetstat, 2, "shared", AttrPerm, none)},
+		{p(FxpSetstat, 1, "shared", AttrSize|AttrOwner|AttrPerm|AttrTimes|AttrExt, none)},
+		{p(FxpSetstat, 1, "shared", AttrSize, []byte{0, 0, 1})}, // a size cut short
+		// The same through FSETSTAT on an upload in flight.
+		{openW(1, "up"), write(2, "1", 0, "hello"), MalformedFsetstat(3, "1"), p(FxpClose, 4, "1")},
+		{openW(1, "up"), p(FxpFsetstat, 2, "1", AttrSize, none), write(3, "1", 0, "x"), p(FxpClose, 4, "1")},
+		// Point 9: a truncate far past the bytes written, and sizes and
+		// offsets past what an int64 holds.
+		{openW(1, "up"), write(2, "1", 0, "0123456789"), p(FxpFsetstat, 3, "1", AttrSize, uint64(4<<30)), p(FxpClose, 4, "1")},
+		{openW(1, "up"), p(FxpFsetstat, 2, "1", AttrSize, ^uint64(0)), p(FxpClose, 3, "1")},
+		{openW(1, "up"), write(2, "1", 1<<63, "x"), write(3, "1", 4<<30, "x"), p(FxpClose, 4, "1")},
+		{p(FxpOpen, 1, "shared", FxfRead, 0), p(FxpRead, 2, "1", uint64(1<<63), 100), p(FxpRead, 3, "1", uint64(0), 1<<30), p(FxpClose, 4, "1")},
+		// Ordinary sessions: an upload with fstat, fsetstat and a truncate
+		// (scp), a resume, a read-write handle, listings and commands.
+		{openW(1, "a"), write(2, "1", 0, "abcdef"), p(FxpFstat, 3, "1"), p(FxpFsetstat, 4, "1", AttrSize|AttrPerm|AttrTimes, uint64(3), 0o644, 1, 2), p(FxpClose, 5, "1"), p(FxpStat, 6, "a")},
+		{openW(1, "a"), write(2, "1", 0, "abc"), p(FxpClose, 3, "1"), p(FxpOpen, 4, "a", FxfWrite, 0), write(5, "2", 3, "def"), p(FxpClose, 6, "2")},
+		{p(FxpOpen, 1, "rw", FxfRead|FxfWrite|FxfCreat, 0), write(2, "1", 0, "xyz"), p(FxpRead, 3, "1", uint64(1), 10), p(FxpClose, 4, "1")},
+		{p(FxpOpendir, 1, "/"), p(FxpReaddir, 2, "1"), p(FxpReaddir, 3, "1"), p(FxpClose, 4, "1")},
+		{p(FxpRealpath, 1, "."), p(FxpStat, 2, "/"), p(FxpLstat, 3, "hidden"), p(FxpStat, 4, "a/b"), p(FxpReadlink, 5, "x")},
+		{openW(1, "m"), write(2, "1", 0, "m"), p(FxpClose, 3, "1"), p(FxpRename, 4, "m", "n"), p(FxpSetstat, 5, "n", AttrPerm, 0o600), p(FxpRemove, 6, "n")},
+		{p(FxpMkdir, 1, "d", 0), p(FxpRmdir, 2, "d"), p(FxpSymlink, 3, "a", "b"), p(FxpRemove, 4, "shared"), p(FxpRename, 5, "shared", "mine")},
+		{p(FxpExtended, 1, "posix-rename@openssh.com", "a", "b"), p(FxpExtended, 2, "statvfs@openssh.com", "/"), p(FxpExtended, 3, "hardlink@openssh.com", "a", "b")},
+		{p(FxpOpen, 1, "secret", FxfRead, 0), p(FxpOpen, 2, "hidden", FxfRead, 0), p(FxpRead, 3, "2", uint64(0), 10), p(FxpClose, 4, "2"), p(FxpClose, 5, "9")},
+		{p(FxpOpen, 1, "shared", FxfWrite|FxfExcl|FxfCreat, 0), p(FxpOpen, 2, "new", FxfWrite, 0), p(FxpOpen, 3, "x", 0, 0)},
+	}
+}
+
+// fuzzFrames writes packets in the fuzz input's framing.
+func fuzzFrames(pkts ...[]byte) []byte {
+	var b []byte
+	for _, p := range pkts {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(p)))
+		b = append(b, p...)
+	}
+	return b
+}
+
+// splitFrames reads the fuzz input's framing; a last frame cut short is
+// sent as far as it goes.
+func splitFrames(data []byte) [][]byte {
+	var pkts [][]byte
+	for len(data) >= 2 {
+		n := int(binary.BigEndian.Uint16(data))
+		data = data[2:]
+		n = min(n, len(data))
+		pkts = append(pkts, data[:n])
+		data = data[n:]
+	}
+	return pkts
+}
+
+// fuzzHarness is one files.Service for every input, reset between them;
+// FuzzSCP uses it too.
+type fuzzHarness struct {
+	srv  *Server
+	svc  *files.Service
+	cat  *puttingCatalog
+	data string
+	logs *panicLog
+}
+
+func newFuzzHarness(tb testing.TB) *fuzzHarness {
+	ctx := context.Background()
+	data := fastTempDir(tb)
+	db, err := sqlitedb.Open(ctx, filepath.Join(data, "catalog.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	sqlite, err := files.NewSQLiteCatalog(ctx, db)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cat := &puttingCatalog{Catalog: sqlite}
+	blobs, err := files.NewDiskBlobs(data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	attempts, err := sqlitethrottle.Open(ctx, db)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	svc := files.NewService(files.Config{
+		Attempts: attempts,
+		Catalog:  cat, Blobs: blobs,
+		Hasher: passhash.New(passhash.Params{Time: 1, Memory: 64, Threads: 1, KeyLen: 32, SaltLen: 16}, 2),
+		// Small limits keep the disk use of an input bounded, and reach
+		// the quota and size checks.
+		Limits:         files.Limits{MaxFileSize: 256 << 10, Quota: 1 << 20},
+		PasswordPolicy: throttle.Policy{MaxFailures: 1000, Window: time.Minute, Lockout: time.Minute},
+	})
+	for _, f := range []struct {
+		name   string
+		hidden bool
+		pw     string
+	}{{"shared", false, ""}, {"hidden", true, ""}, {"secret", false, "pw"}} {
+		up, err := svc.Create(ctx, "bob", files.PutOptions{Name: f.name, Hidden: f.hidden, Password: f.pw, Size: -1})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		up.Write([]byte(strings.Repeat(f.name, 100)))
+		if _, err := up.Commit(ctx); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	logs := &panicLog{}
+	srv := New(Config{Files: svc, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError}))})
+	return &fuzzHarness{srv: srv, svc: svc, cat: cat, data: data, logs: logs}
+}
+
+// fastTempDir is a temporary directory in memory where there is one: the
+// target commits files, and fsync on a disk would bound it to a few
+// hundred inputs a second.
+func fastTempDir(tb testing.TB) string {
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if dir, err := os.MkdirTemp("/dev/shm", "sshelf-fuzz-"); err == nil {
+			tb.Cleanup(func() { os.RemoveAll(dir) })
+			return dir
+		}
+	}
+	return tb.TempDir()
+}
+
+// run serves one session of pkts and checks what it left.
+func (h *fuzzHarness) run(t *testing.T, pkts [][]byte) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fs := h.srv.sftpSessionOf(ctx, "fuzz", "fuzz:1", "", false)
+	conn := newPipeConn()
+	rs := newSFTPServer(fs, conn.server)
+	served := make(chan error, 1)
+	go func() { served <- rs.Serve() }()
+	drained := make(chan struct{})
+	go func() { io.Copy(io.Discard, conn.fromServer); close(drained) }()
+
+	// The client's side. The server may end the session before the
+	// input does (a packet it cannot parse), which is its right: the
+	// writes then fail once it closed its end.
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		w := conn.toServer
+		defer w.Close()
+		for _, p := range append([][]byte{SFTPInit}, pkts...) {
+			if _, err := w.Write(SFTPFrame(p)); err != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case <-served:
+	case <-time.After(5 * time.Second):
+		buf := make([]byte, 1<<20)
+		t.Fatalf("the session did not end after its input:\n%s", buf[:runtime.Stack(buf, true)])
+	}
+	rs.Close()
+	<-sent
+	<-drained
+	h.after(t)
+}
+
+// after checks what a session left and resets the service.
+func (h *fuzzHarness) after(t *testing.T) {
+	if msg := h.logs.take(); msg != "" {
+		t.Fatalf("a handler panicked:\n%s", msg)
+	}
+	if left, _ := os.ReadDir(filepath.Join(h.data, "tmp")); len(left) > 0 {
+		t.Fatalf("the session left %d uploads behind", len(left))
+	}
+	h.checkAndReset(t)
+}
+
+// checkAndReset reads every file the session stored, which checks it
+// against its SHA-256 (rule 7), and removes them for the next input.
+func (h *fuzzHarness) checkAndReset(t *testing.T) {
+	if !h.cat.put.Swap(false) {
+		return // most inputs store nothing: spare the queries
+	}
+	ctx := context.Background()
+	names, err := h.cat.OwnedBy(ctx, "fuzz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		d, err := h.svc.Open(ctx, "fuzz", name, "")
+		if err != nil {
+			t.Fatalf("open stored %q: %v", name, err)
+		}
+		_, err = io.Copy(io.Discard, d)
+		d.Close()
+		if err != nil {
+			t.Fatalf("read stored %q: %v", name, err)
+		}
+	}
+	if _, err := h.svc.RemoveOwnedBy(ctx, "fuzz"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// puttingCatalog notes that a record was stored.
+type puttingCatalog struct {
+	files.Catalog
+	put atomic.Bool
+}
+
+func (c *puttingCatalog) Put(ctx context.Context, rec files.Record, check func(*files.Record, int64) error) (*files.Record, error) {
+	old, err := c.Catalog.Put(ctx, rec, check)
+	if err == nil {
+		c.put.Store(true)
+	}
+	return old, err
+}
+
+// pipeConn is an SFTP connection in memory, with an end of input the
+// client can send (net.Pipe has no half close).
+type pipeConn struct {
+	server     io.ReadWriteCloser
+	toServer   io.WriteCloser
+	fromServer io.Reader
+}
+
+func newPipeConn() *pipeConn {
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	return &pipeConn{server: serverEnd{inR, outW}, toServer: inW, fromServer: outR}
+}
+
+type serverEnd struct {
+	*io.PipeReader
+	*io.PipeWriter
+}
+
+func (e serverEnd) Close() error {
+	e.PipeReader.Close()
+	return e.PipeWriter.Close()
+}
+
+// panicLog keeps what the server logs at error level: a recovered panic.
+type panicLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *panicLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *panicLog) take() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.b.String()
+	l.b.Reset()
+	return s
+}
