@@ -44,9 +44,14 @@ func TestStress(t *testing.T) {
 
 func stress(t *testing.T) {
 	srv := apptest.Start(t, nil)
+	// Each account has one connection for its own workers and one on
+	// which others' workers read its files back: at most 10 sessions on a
+	// connection at once, OpenSSH's MaxSessions, which sshelf enforces.
 	clients := make([]*gossh.Client, accounts)
+	readers := make([]*gossh.Client, accounts)
 	for i := range clients {
 		clients[i] = dial(t, srv, fmt.Sprintf("user%02d", i), "pw")
+		readers[i] = dial(t, srv, fmt.Sprintf("user%02d", i), "pw")
 	}
 
 	var errs, mismatches, ops atomic.Int64
@@ -81,7 +86,7 @@ func stress(t *testing.T) {
 						continue
 					}
 					// Any account may read it back.
-					reader := clients[(a+1+w)%accounts]
+					reader := readers[(a+1+w)%accounts]
 					r, err = runExec(reader, nil, "get "+quote(name))
 					ops.Add(1)
 					if err != nil || r.code != 0 {

@@ -63,16 +63,19 @@ type filteredChannel struct {
 }
 
 func (c filteredChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
+	release := sync.OnceFunc(c.release)
 	ch, reqs, err := c.NewChannel.Accept()
 	if err != nil {
-		c.release()
+		release()
 		return nil, nil, err
 	}
-	ch = &readAheadChannel{Channel: ch}
+	// The place is given back when the server closes the channel, before
+	// the client can hear of it and open the next one, or when the client
+	// closes it first (x/crypto then closes reqs).
+	ch = &readAheadChannel{Channel: &releasingChannel{Channel: ch, release: release}}
 	out := make(chan *gossh.Request)
 	go func() {
-		// x/crypto closes reqs when the channel is closed, from either end.
-		defer c.release()
+		defer release()
 		defer close(out)
 		for req := range reqs {
 			if refuseRequest(req) {
@@ -85,6 +88,17 @@ func (c filteredChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) 
 		}
 	}()
 	return ch, out, nil
+}
+
+// releasingChannel gives back its place on the connection when closed.
+type releasingChannel struct {
+	gossh.Channel
+	release func()
+}
+
+func (c *releasingChannel) Close() error {
+	c.release()
+	return c.Channel.Close()
 }
 
 func refuseRequest(req *gossh.Request) bool {
