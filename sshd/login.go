@@ -36,7 +36,14 @@ func (s *Server) authCallbacks(ctx ssh.Context, cfg *gossh.ServerConfig) {
 	cfg.PreAuthConnCallback = func(c gossh.ServerPreAuthConn) {
 		ctx.SetValue(bannerKey, &banners{conn: c, sent: map[string]bool{}})
 	}
-	cfg.VerifiedPublicKeyCallback = func(conn gossh.ConnMetadata, _ gossh.PublicKey, p *gossh.Permissions, _ string) (*gossh.Permissions, error) {
+	cfg.VerifiedPublicKeyCallback = func(conn gossh.ConnMetadata, _ gossh.PublicKey, p *gossh.Permissions, _ string) (_ *gossh.Permissions, err error) {
+		ok := true
+		defer func() {
+			if !ok {
+				err = errInternal
+			}
+		}()
+		defer s.recoverAuth(ctx, "publickey", &ok)
 		if err := s.cfg.Accounts.KeyVerified(ctx, conn.User(), ctx.RemoteAddr().String()); err != nil {
 			s.log.Warn("login", "user", conn.User(), "err", err)
 		}
@@ -69,12 +76,14 @@ func refused(ctx ssh.Context, err error) {
 	}
 }
 
-func (s *Server) passwordAuth(ctx ssh.Context, password string) bool {
+func (s *Server) passwordAuth(ctx ssh.Context, password string) (ok bool) {
+	defer s.recoverAuth(ctx, "password", &ok)
 	return s.login(ctx, password, "password")
 }
 
 // keyboardInteractiveAuth asks one question, "Password: ", echo off.
-func (s *Server) keyboardInteractiveAuth(ctx ssh.Context, challenge gossh.KeyboardInteractiveChallenge) bool {
+func (s *Server) keyboardInteractiveAuth(ctx ssh.Context, challenge gossh.KeyboardInteractiveChallenge) (ok bool) {
+	defer s.recoverAuth(ctx, "keyboard-interactive", &ok)
 	answers, err := challenge("", "", []string{"Password: "}, []bool{false})
 	if err != nil || len(answers) != 1 {
 		return false
@@ -104,7 +113,8 @@ func (s *Server) login(ctx ssh.Context, password, method string) bool {
 	return true
 }
 
-func (s *Server) publicKeyAuth(ctx ssh.Context, key ssh.PublicKey) bool {
+func (s *Server) publicKeyAuth(ctx ssh.Context, key ssh.PublicKey) (ok bool) {
+	defer s.recoverAuth(ctx, "publickey", &ok)
 	err := s.cfg.Accounts.LoginKey(ctx, ctx.User(), key, ctx.RemoteAddr().String())
 	if err != nil {
 		// Every client offers its keys before a password: an unknown key

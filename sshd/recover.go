@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 
 	"github.com/gliderlabs/ssh"
+
+	"github.com/sshelf/sshelf/internal/printable"
 )
 
 // A bug in one session's handler must not take every user's transfers down
@@ -79,4 +81,16 @@ func (u *sftpUpload) catch(op string, errp *error) {
 			u.up.Abort()
 		}()
 	}
+}
+
+// recoverAuth, deferred in an authentication callback (they run on the
+// connection's goroutine, where a panic would end the process), refuses
+// that attempt and lets the connection go on to its next one or close.
+func (s *Server) recoverAuth(ctx ssh.Context, method string, ok *bool) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	s.logPanic(ctx, v, "user", printable.String(ctx.User()), "addr", ctx.RemoteAddr().String(), "method", method)
+	*ok = false
 }
