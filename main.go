@@ -27,7 +27,7 @@ import (
 
 const usage = `usage:
   sshelf serve [--listen :2222] [--data ./sshelf-data] [--signup open|closed]
-               [--max-file-size BYTES] [--quota BYTES] [--log-format text|json] ...
+               [--max-file-size SIZE] [--quota SIZE] [--log-format text|json] ...
   sshelf user add NAME | passwd NAME | del NAME | list | key add NAME | unlock NAME|ADDRESS   [--data DIR]
   sshelf check [--data DIR] [--remove-orphans] | backup DEST [--data DIR] | version
 Every flag also reads an environment variable: --max-file-size from SSHELF_MAX_FILE_SIZE.
@@ -68,11 +68,15 @@ type flags struct {
 	opt       app.Options
 	signup    string
 	logFormat string
+	help      io.Writer // where -h prints the flags
 }
 
 func newFlags(name string, stderr io.Writer, serve bool) *flags {
-	f := &flags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
-	f.fs.SetOutput(stderr)
+	f := &flags{fs: flag.NewFlagSet(name, flag.ContinueOnError), help: stderr}
+	// A bad flag is one line (parse returns it, the caller prints it); the
+	// whole list only for -h.
+	f.fs.SetOutput(io.Discard)
+	f.fs.Usage = func() {}
 	o := &f.opt
 	f.fs.StringVar(&o.Data, "data", "./sshelf-data", "data directory: host keys, catalog, contents")
 	if !serve {
@@ -80,8 +84,9 @@ func newFlags(name string, stderr io.Writer, serve bool) *flags {
 	}
 	f.fs.StringVar(&o.Listen, "listen", ":2222", "address to listen on")
 	f.fs.StringVar(&f.signup, "signup", "open", "open: first login creates the account; closed: only `sshelf user add`")
-	f.fs.Int64Var(&o.MaxFileSize, "max-file-size", 64<<30, "largest file in bytes (0: no limit)")
-	f.fs.Int64Var(&o.Quota, "quota", 0, "bytes each account may store (0: no limit)")
+	o.MaxFileSize = 64 << 30
+	f.fs.Var(sizeFlag{&o.MaxFileSize}, "max-file-size", "largest file, e.g. 512M or 64GiB (0: no limit)")
+	f.fs.Var(sizeFlag{&o.Quota}, "quota", "what each account may store, e.g. 10G (0: no limit)")
 	o.MinFreeSpace = 256 << 20
 	f.fs.Var(sizeFlag{&o.MinFreeSpace}, "min-free-space", "uploads are refused while the data directory's disk has less free (0: no reserve)")
 	f.fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
@@ -126,7 +131,13 @@ func (f *flags) parse(args []string) ([]string, error) {
 	var positional []string
 	for {
 		if err := f.fs.Parse(args); err != nil {
-			return nil, err
+			if errors.Is(err, flag.ErrHelp) {
+				f.fs.SetOutput(f.help)
+				fmt.Fprintf(f.help, "usage of sshelf %s (every flag also reads SSHELF_NAME, e.g. --max-file-size from SSHELF_MAX_FILE_SIZE):\n", f.fs.Name())
+				f.fs.PrintDefaults()
+				return nil, err
+			}
+			return nil, f.explain(err)
 		}
 		args = f.fs.Args()
 		if len(args) == 0 {
@@ -143,6 +154,40 @@ func (f *flags) parse(args []string) ([]string, error) {
 		return nil, fmt.Errorf("--signup must be open or closed, not %q", f.signup)
 	}
 	return positional, nil
+}
+
+// explain adds the accepted form to the flag package's "parse error" for
+// numbers and durations; size flags say theirs already.
+func (f *flags) explain(err error) error {
+	msg := err.Error()
+	if !strings.HasSuffix(msg, ": parse error") {
+		return err
+	}
+	i := strings.Index(msg, " for flag -")
+	if i < 0 {
+		return err
+	}
+	name := strings.TrimSuffix(msg[i+len(" for flag -"):], ": parse error")
+	fl := f.fs.Lookup(name)
+	if fl == nil {
+		return err
+	}
+	g, ok := fl.Value.(flag.Getter)
+	if !ok {
+		return err
+	}
+	form := ""
+	switch g.Get().(type) {
+	case time.Duration:
+		form = "want a duration such as 30s, 10m or 1h30m"
+	case int, int64, uint, uint64:
+		form = "want a whole number"
+	case bool:
+		form = "want true or false"
+	default:
+		return err
+	}
+	return fmt.Errorf("%s: %s", strings.TrimSuffix(msg, ": parse error"), form)
 }
 
 func (f *flags) logger(stderr io.Writer) (*slog.Logger, error) {

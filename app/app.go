@@ -181,6 +181,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, tui sshd.TUIFunc) erro
 		log.Info("host key", "type", k.PublicKey().Type(), "fingerprint", hostkeys.Fingerprint(k))
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "data", a.opt.Data, "version", version.Get().Short())
+	if a.opt.SignupOpen && a.opt.Quota == 0 && !loopback(ln.Addr()) {
+		log.Warn("open signup on an address others can reach, with no quota: anyone who reaches the port can store files until the disk is full; set --quota, or --signup closed")
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -198,4 +201,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, tui sshd.TUIFunc) erro
 	<-errc
 	log.Info("stopped")
 	return nil
+}
+
+// loopback reports whether addr is reachable from this machine only.
+func loopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }

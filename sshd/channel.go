@@ -1,12 +1,16 @@
 package sshd
 
 import (
+	"log/slog"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/sys/cpu"
+
+	"github.com/sshelf/sshelf/internal/printable"
 )
 
 // serverConfig sets the algorithms offered. SSH lets the client's order
@@ -51,7 +55,17 @@ func (s *Server) sessionChannel(srv *ssh.Server, sc *gossh.ServerConn, newChan g
 		release = func() { c.channels.Add(-1) }
 	}
 	s.watch.add(ctx, sc)
-	ssh.DefaultSessionHandler(srv, sc, filteredChannel{newChan, release}, ctx)
+	refusedEnv := func(name string) {
+		// Logged so that a user whose SetEnv has no effect can be told
+		// why; the locale OpenSSH sends with every session only at debug.
+		level := slog.LevelInfo
+		if name == "LANG" || strings.HasPrefix(name, "LC_") {
+			level = slog.LevelDebug
+		}
+		s.log.Log(ctx, level, "env refused", "user", sc.User(), "addr", sc.RemoteAddr().String(),
+			"name", printable.String(truncate(name, 64)))
+	}
+	ssh.DefaultSessionHandler(srv, sc, filteredChannel{newChan, release, refusedEnv}, ctx)
 }
 
 // maxChannelsPerConn is OpenSSH's default MaxSessions.
@@ -59,7 +73,8 @@ const maxChannelsPerConn = 10
 
 type filteredChannel struct {
 	gossh.NewChannel
-	release func() // when the channel is closed
+	release    func() // when the channel is closed
+	refusedEnv func(name string)
 }
 
 func (c filteredChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
@@ -78,7 +93,7 @@ func (c filteredChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) 
 		defer release()
 		defer close(out)
 		for req := range reqs {
-			if refuseRequest(req) {
+			if refuseRequest(req, c.refusedEnv) {
 				if req.WantReply {
 					req.Reply(false, nil)
 				}
@@ -101,7 +116,7 @@ func (c *releasingChannel) Close() error {
 	return c.Channel.Close()
 }
 
-func refuseRequest(req *gossh.Request) bool {
+func refuseRequest(req *gossh.Request, refusedEnv func(string)) bool {
 	switch req.Type {
 	case "auth-agent-req@openssh.com", "auth-agent-req", "x11-req":
 		return true
@@ -110,7 +125,11 @@ func refuseRequest(req *gossh.Request) bool {
 		if gossh.Unmarshal(req.Payload, &kv) != nil {
 			return true
 		}
-		return !allowedEnv[kv.Key]
+		if !allowedEnv[kv.Key] {
+			refusedEnv(kv.Key)
+			return true
+		}
+		return false
 	}
 	return strings.HasPrefix(req.Type, "tcpip") || strings.HasPrefix(req.Type, "streamlocal")
 }
@@ -161,4 +180,15 @@ func (c *readAheadChannel) Read(p []byte) (int, error) {
 		c.buf = nil
 	}
 	return n, nil
+}
+
+// truncate cuts s to at most n bytes, at a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

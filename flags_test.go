@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestBadFlagIsOneLine: a bad value is one line naming the flag and the
+// accepted form, exit status 2, without the whole flag list.
+func TestBadFlagIsOneLine(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--max-file-size", "1X"}, "-max-file-size: want bytes, or a number with K, M, G or T"},
+		{[]string{"serve", "--quota", "ten"}, "-quota: want bytes"},
+		{[]string{"serve", "--idle-timeout", "5"}, "-idle-timeout: want a duration such as 30s"},
+		{[]string{"serve", "--max-sessions", "many"}, "-max-sessions: want a whole number"},
+		{[]string{"serve", "--no-such-flag"}, "flag provided but not defined: -no-such-flag"},
+		{[]string{"serve", "--signup", "maybe"}, "--signup must be open or closed"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(tc.args, strings.NewReader(""), &stdout, &stderr)
+		lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
+		if code != 2 || len(lines) != 1 || !strings.Contains(lines[0], tc.want) || !strings.HasPrefix(lines[0], "sshelf: serve: ") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line with %q", tc.args, code, stderr.String(), tc.want)
+		}
+	}
+}
+
+// TestSizeFlags: --max-file-size and --quota take units.
+func TestSizeFlags(t *testing.T) {
+	f := newFlags("serve", &bytes.Buffer{}, true)
+	if _, err := f.parse([]string{"--max-file-size", "1G", "--quota", "64GiB", "--min-free-space", "512M"}); err != nil {
+		t.Fatal(err)
+	}
+	if f.opt.MaxFileSize != 1<<30 || f.opt.Quota != 64<<30 || f.opt.MinFreeSpace != 512<<20 {
+		t.Fatalf("got max-file-size %d, quota %d, min-free-space %d", f.opt.MaxFileSize, f.opt.Quota, f.opt.MinFreeSpace)
+	}
+	g := newFlags("serve", &bytes.Buffer{}, true)
+	if _, err := g.parse(nil); err != nil || g.opt.MaxFileSize != 64<<30 {
+		t.Fatalf("default max-file-size %d, %v; want 64 GiB", g.opt.MaxFileSize, err)
+	}
+}
+
+// TestHelpListsFlags: -h prints every flag and exits 0.
+func TestHelpListsFlags(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"serve", "-h"}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("serve -h: exit %d", code)
+	}
+	for _, want := range []string{"-max-file-size", "-min-free-space", "-login-max-failures"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("serve -h lacks %s", want)
+		}
+	}
+}
