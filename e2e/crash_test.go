@@ -28,15 +28,23 @@ type pendingPut struct {
 
 func startPut(t *testing.T, srv *server, user, pw, name string) *pendingPut {
 	t.Helper()
+	return startPutWith(t, srv, sshOpts{user: user, pw: pw}, name)
+}
+
+// startPutWith starts `ssh ... put NAME` with o; what it prints, on
+// stdout and stderr, goes to p.out.
+func startPutWith(t *testing.T, srv *server, o sshOpts, name string) *pendingPut {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*sshTimeout)
 	t.Cleanup(cancel)
 	p := &pendingPut{name: name, done: make(chan error, 1)}
-	p.cmd = srv.sshCommand(ctx, sshOpts{user: user, pw: pw}, "put", q(name))
+	p.cmd = srv.sshCommand(ctx, o, "put", q(name))
 	var err error
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
 	}
 	p.cmd.Stdout = &p.out
+	p.cmd.Stderr = &p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start put %s: %v", name, err)
 	}
