@@ -263,5 +263,5 @@ func TestSubsystemBadInput(t *testing.T) {
 		srv.Dial(t, "carol", "carol-pw") // the old password still works
 	})
 
-	testkit.NoLeaks(t, before, 0)
+	testkit.NoLeakedGoroutines(t, before, 0)
 }
