@@ -54,14 +54,11 @@ func check(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sshelf: check: usage: sshelf check [--data DIR] [--remove-orphans]")
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	a, err := app.OpenExisting(ctx, f.opt)
-	if err != nil {
-		fmt.Fprintf(stderr, "sshelf: check: %v\n", err)
+	ctx, a, done, ok := openForOps("check", f.opt, stderr)
+	if !ok {
 		return 1
 	}
-	defer a.Close()
+	defer done()
 	grace := shortDuration(files.DefaultOrphanGrace)
 	sum, err := a.Files.Check(ctx, files.CheckOptions{
 		RemoveOrphans: *remove,
@@ -104,14 +101,11 @@ func backup(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	dest := pos[0]
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	a, err := app.OpenExisting(ctx, f.opt)
-	if err != nil {
-		fmt.Fprintf(stderr, "sshelf: backup: %v\n", err)
+	ctx, a, done, ok := openForOps("backup", f.opt, stderr)
+	if !ok {
 		return 1
 	}
-	defer a.Close()
+	defer done()
 	res, err := a.Backup(ctx, dest)
 	if err != nil {
 		fmt.Fprintf(stderr, "sshelf: %v\n", err)
@@ -123,6 +117,20 @@ func backup(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "backed up %d files, %d bytes to %s (%d linked, %d copied)\n",
 		res.Files, res.Bytes, dest, res.Linked, res.Copied)
 	return 0
+}
+
+// openForOps opens the existing data directory for cmd, with a context
+// that ends on SIGINT or SIGTERM; done closes both. A failure to open is
+// reported on stderr.
+func openForOps(cmd string, opt app.Options, stderr io.Writer) (ctx context.Context, a *app.App, done func(), ok bool) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	a, err := app.OpenExisting(ctx, opt)
+	if err != nil {
+		stop()
+		fmt.Fprintf(stderr, "sshelf: %s: %v\n", cmd, err)
+		return nil, nil, nil, false
+	}
+	return ctx, a, func() { a.Close(); stop() }, true
 }
 
 // shortDuration prints 1h rather than 1h0m0s.

@@ -15,12 +15,10 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/sshelf/sshelf/internal/passhash"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
+	"github.com/sshelf/sshelf/internal/testkit"
 	"github.com/sshelf/sshelf/internal/throttle"
 )
-
-var cheapParams = passhash.Params{Time: 1, Memory: 64, Threads: 1, KeyLen: 32, SaltLen: 16}
 
 const addr = "192.0.2.1:50000"
 
@@ -47,7 +45,7 @@ func newAccounts(t *testing.T, signupOpen bool, p throttle.Policy) testAccounts 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	a, err := Open(ctx, db, passhash.New(cheapParams, 4), Config{SignupOpen: signupOpen, Throttle: p})
+	a, err := Open(ctx, db, testkit.CheapHasher(4), Config{SignupOpen: signupOpen, Throttle: p})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,19 +56,6 @@ func newAccounts(t *testing.T, signupOpen bool, p throttle.Policy) testAccounts 
 
 // lenient never locks within a test.
 var lenient = throttle.Policy{MaxFailures: 1000, Window: time.Hour, Lockout: time.Hour}
-
-func wantErr(t *testing.T, what string, got, want error) {
-	t.Helper()
-	if want == nil {
-		if got != nil {
-			t.Fatalf("%s: %v, want success", what, got)
-		}
-		return
-	}
-	if !errors.Is(got, want) {
-		t.Fatalf("%s: %v, want %v", what, got, want)
-	}
-}
 
 func TestValidUsername(t *testing.T) {
 	t.Parallel()
@@ -136,7 +121,7 @@ func TestSignupOpen(t *testing.T) {
 		{"bob again", "bob", "pwb", nil},
 	}
 	for _, s := range steps {
-		wantErr(t, s.what, a.Login(ctx, s.user, s.password, addr), s.want)
+		testkit.WantErr(t, s.what, a.Login(ctx, s.user, s.password, addr), s.want)
 	}
 	names, err := a.List(ctx)
 	if err != nil || !reflect.DeepEqual(names, []string{"alice", "bob"}) {
@@ -162,9 +147,9 @@ func TestSignupOpenRace(t *testing.T) {
 	for i, err := range errs {
 		if err == nil {
 			winners++
-			wantErr(t, "the winner logs in again", a.Login(ctx, "carol", pws[i], addr), nil)
+			testkit.WantErr(t, "the winner logs in again", a.Login(ctx, "carol", pws[i], addr), nil)
 		} else {
-			wantErr(t, "loser", err, ErrDenied)
+			testkit.WantErr(t, "loser", err, ErrDenied)
 		}
 	}
 	if winners != 1 {
@@ -176,14 +161,14 @@ func TestSignupClosed(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	a := newAccounts(t, false, lenient)
-	wantErr(t, "unknown user", a.Login(ctx, "alice", "pw", addr), ErrDenied)
+	testkit.WantErr(t, "unknown user", a.Login(ctx, "alice", "pw", addr), ErrDenied)
 	if ok, _ := a.Exists(ctx, "alice"); ok {
 		t.Fatal("closed signup created an account")
 	}
-	wantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
-	wantErr(t, "Add again", a.Add(ctx, "alice", "other"), ErrExists)
-	wantErr(t, "login", a.Login(ctx, "alice", "pw", addr), nil)
-	wantErr(t, "Add's password unchanged by the second Add", a.Login(ctx, "alice", "other", addr), ErrDenied)
+	testkit.WantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
+	testkit.WantErr(t, "Add again", a.Add(ctx, "alice", "other"), ErrExists)
+	testkit.WantErr(t, "login", a.Login(ctx, "alice", "pw", addr), nil)
+	testkit.WantErr(t, "Add's password unchanged by the second Add", a.Login(ctx, "alice", "other", addr), ErrDenied)
 }
 
 // A wrong password and an unknown user get the same answer.
@@ -192,7 +177,7 @@ func TestDeniedIsTheSame(t *testing.T) {
 	ctx := context.Background()
 	for _, open := range []bool{false, true} {
 		a := newAccounts(t, open, lenient)
-		wantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
+		testkit.WantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
 		cases := []struct{ user, password string }{
 			{"alice", "wrong"},
 			{"alice", ""},
@@ -241,7 +226,7 @@ func TestAccountManagement(t *testing.T) {
 		{"delete bob again", func() error { return a.Delete(ctx, "bob") }, ErrNoAccount},
 	}
 	for _, tt := range tests {
-		wantErr(t, tt.what, tt.do(), tt.want)
+		testkit.WantErr(t, tt.what, tt.do(), tt.want)
 	}
 	names, err := a.List(ctx)
 	if err != nil || !reflect.DeepEqual(names, []string{"alice"}) {
@@ -260,11 +245,11 @@ func TestPasswordStoredHashed(t *testing.T) {
 	ctx := context.Background()
 	a := newAccounts(t, true, lenient)
 	const pw = "s3cret-passw0rd"
-	wantErr(t, "Add", a.Add(ctx, "alice", pw), nil)
-	wantErr(t, "signup", a.Login(ctx, "bob", pw, addr), nil)
-	wantErr(t, "SetPassword", a.SetPassword(ctx, "carol", pw), ErrNoAccount)
-	wantErr(t, "Add carol", a.Add(ctx, "carol", "x"), nil)
-	wantErr(t, "SetPassword", a.SetPassword(ctx, "carol", pw), nil)
+	testkit.WantErr(t, "Add", a.Add(ctx, "alice", pw), nil)
+	testkit.WantErr(t, "signup", a.Login(ctx, "bob", pw, addr), nil)
+	testkit.WantErr(t, "SetPassword", a.SetPassword(ctx, "carol", pw), ErrNoAccount)
+	testkit.WantErr(t, "Add carol", a.Add(ctx, "carol", "x"), nil)
+	testkit.WantErr(t, "SetPassword", a.SetPassword(ctx, "carol", pw), nil)
 	rows, err := a.db.QueryContext(ctx, `SELECT name, password_hash FROM accounts`)
 	if err != nil {
 		t.Fatal(err)
@@ -316,14 +301,14 @@ func TestKeys(t *testing.T) {
 	k2, line2 := newKey(t)
 	k3, _ := newKey(t)
 
-	wantErr(t, "add key for a new account", a.AddKey(ctx, "robot", line1+" robot@ci\n"), nil)
-	wantErr(t, "add the key again", a.AddKey(ctx, "robot", line1), nil)
-	wantErr(t, "add a key with options", a.AddKey(ctx, "robot", `no-pty,from="10.0.0.0/8" `+line2), nil)
-	wantErr(t, "add a key to an existing account", a.Add(ctx, "alice", "pw"), nil)
-	wantErr(t, "add key alice", a.AddKey(ctx, "alice", line2), nil)
-	wantErr(t, "bad key line", a.AddKey(ctx, "alice", "ssh-ed25519 AAAAnotakey"), ErrBadKey)
-	wantErr(t, "empty key line", a.AddKey(ctx, "alice", ""), ErrBadKey)
-	wantErr(t, "bad username", a.AddKey(ctx, "-x", line1), ErrBadUsername)
+	testkit.WantErr(t, "add key for a new account", a.AddKey(ctx, "robot", line1+" robot@ci\n"), nil)
+	testkit.WantErr(t, "add the key again", a.AddKey(ctx, "robot", line1), nil)
+	testkit.WantErr(t, "add a key with options", a.AddKey(ctx, "robot", `no-pty,from="10.0.0.0/8" `+line2), nil)
+	testkit.WantErr(t, "add a key to an existing account", a.Add(ctx, "alice", "pw"), nil)
+	testkit.WantErr(t, "add key alice", a.AddKey(ctx, "alice", line2), nil)
+	testkit.WantErr(t, "bad key line", a.AddKey(ctx, "alice", "ssh-ed25519 AAAAnotakey"), ErrBadKey)
+	testkit.WantErr(t, "empty key line", a.AddKey(ctx, "alice", ""), ErrBadKey)
+	testkit.WantErr(t, "bad username", a.AddKey(ctx, "-x", line1), ErrBadUsername)
 
 	tests := []struct {
 		user string
@@ -339,7 +324,7 @@ func TestKeys(t *testing.T) {
 		{"-x", k1, ErrDenied},
 	}
 	for _, tt := range tests {
-		wantErr(t, "LoginKey "+tt.user, a.LoginKey(ctx, tt.user, tt.key, addr), tt.want)
+		testkit.WantErr(t, "LoginKey "+tt.user, a.LoginKey(ctx, tt.user, tt.key, addr), tt.want)
 	}
 	// A key-only account has no password that can match, even with open
 	// signup and even the marker itself.
@@ -350,10 +335,10 @@ func TestKeys(t *testing.T) {
 		}
 	}
 	// Adding a key keeps an account's password.
-	wantErr(t, "alice's password", a.Login(ctx, "alice", "pw", addr), nil)
+	testkit.WantErr(t, "alice's password", a.Login(ctx, "alice", "pw", addr), nil)
 	// Deleting the account deletes its keys.
-	wantErr(t, "delete robot", a.Delete(ctx, "robot"), nil)
-	wantErr(t, "deleted robot's key", a.LoginKey(ctx, "robot", k1, addr), ErrDenied)
+	testkit.WantErr(t, "delete robot", a.Delete(ctx, "robot"), nil)
+	testkit.WantErr(t, "deleted robot's key", a.LoginKey(ctx, "robot", k1, addr), ErrDenied)
 	var n int
 	if err := a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM account_keys WHERE name = 'robot'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("robot's keys left: %d (%v)", n, err)
@@ -367,11 +352,11 @@ func TestChangePasswordKeyOnlyAccount(t *testing.T) {
 	ctx := context.Background()
 	a := newAccounts(t, false, lenient)
 	_, line := newKey(t)
-	wantErr(t, "AddKey", a.AddKey(ctx, "robot", line), nil)
+	testkit.WantErr(t, "AddKey", a.AddKey(ctx, "robot", line), nil)
 	for _, old := range []string{"!", "x"} {
-		wantErr(t, "ChangePassword with old "+old, a.ChangePassword(ctx, "robot", old, "new", addr), ErrDenied)
+		testkit.WantErr(t, "ChangePassword with old "+old, a.ChangePassword(ctx, "robot", old, "new", addr), ErrDenied)
 	}
-	wantErr(t, "still no password", a.Login(ctx, "robot", "new", addr), ErrDenied)
+	testkit.WantErr(t, "still no password", a.Login(ctx, "robot", "new", addr), ErrDenied)
 }
 
 // Failed logins are counted per address and per account; past the limit
@@ -389,51 +374,51 @@ func TestLockout(t *testing.T) {
 		t.Parallel()
 		a := newAccounts(t, false, policy)
 		for _, u := range []string{"alice", "bob", "carol", "dave"} {
-			wantErr(t, "Add", a.Add(ctx, u, "pw-"+u), nil)
+			testkit.WantErr(t, "Add", a.Add(ctx, u, "pw-"+u), nil)
 		}
 		// Three users, one wrong password each, from one host (any port).
-		wantErr(t, "alice", a.Login(ctx, "alice", "bad", "192.0.2.1:1"), ErrDenied)
-		wantErr(t, "bob", a.Login(ctx, "bob", "bad", "192.0.2.1:2"), ErrDenied)
-		wantErr(t, "nobody", a.Login(ctx, "nobody", "bad", "192.0.2.1:3"), ErrDenied)
+		testkit.WantErr(t, "alice", a.Login(ctx, "alice", "bad", "192.0.2.1:1"), ErrDenied)
+		testkit.WantErr(t, "bob", a.Login(ctx, "bob", "bad", "192.0.2.1:2"), ErrDenied)
+		testkit.WantErr(t, "nobody", a.Login(ctx, "nobody", "bad", "192.0.2.1:3"), ErrDenied)
 		// The address is locked, for every user and the right password.
-		wantErr(t, "dave from the locked address", a.Login(ctx, "dave", "pw-dave", addr1), ErrLocked)
+		testkit.WantErr(t, "dave from the locked address", a.Login(ctx, "dave", "pw-dave", addr1), ErrLocked)
 		k, line := newKey(t)
-		wantErr(t, "AddKey", a.AddKey(ctx, "dave", line), nil)
-		wantErr(t, "key login from the locked address", a.LoginKey(ctx, "dave", k, addr1), ErrLocked)
-		wantErr(t, "passwd from the locked address", a.ChangePassword(ctx, "dave", "pw-dave", "x", addr1), ErrLocked)
+		testkit.WantErr(t, "AddKey", a.AddKey(ctx, "dave", line), nil)
+		testkit.WantErr(t, "key login from the locked address", a.LoginKey(ctx, "dave", k, addr1), ErrLocked)
+		testkit.WantErr(t, "passwd from the locked address", a.ChangePassword(ctx, "dave", "pw-dave", "x", addr1), ErrLocked)
 		// Another address is not.
-		wantErr(t, "alice from elsewhere", a.Login(ctx, "alice", "pw-alice", addr2), nil)
+		testkit.WantErr(t, "alice from elsewhere", a.Login(ctx, "alice", "pw-alice", addr2), nil)
 		a.clock.Advance(10 * time.Minute)
-		wantErr(t, "after the lockout", a.Login(ctx, "dave", "pw-dave", addr1), nil)
+		testkit.WantErr(t, "after the lockout", a.Login(ctx, "dave", "pw-dave", addr1), nil)
 	})
 
 	t.Run("per account", func(t *testing.T) {
 		t.Parallel()
 		a := newAccounts(t, false, policy)
-		wantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
-		wantErr(t, "Add", a.Add(ctx, "bob", "pw"), nil)
+		testkit.WantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
+		testkit.WantErr(t, "Add", a.Add(ctx, "bob", "pw"), nil)
 		for i, host := range []string{"198.51.100.1:1", "198.51.100.2:1", "[2001:db8::1]:22"} {
-			wantErr(t, "wrong from a new address", a.Login(ctx, "alice", "bad", host), ErrDenied)
+			testkit.WantErr(t, "wrong from a new address", a.Login(ctx, "alice", "bad", host), ErrDenied)
 			_ = i
 		}
-		wantErr(t, "alice from a fresh address, right password", a.Login(ctx, "alice", "pw", "203.0.113.9:1"), ErrLocked)
-		wantErr(t, "bob from a fresh address", a.Login(ctx, "bob", "pw", "203.0.113.9:1"), nil)
+		testkit.WantErr(t, "alice from a fresh address, right password", a.Login(ctx, "alice", "pw", "203.0.113.9:1"), ErrLocked)
+		testkit.WantErr(t, "bob from a fresh address", a.Login(ctx, "bob", "pw", "203.0.113.9:1"), nil)
 		a.clock.Advance(10*time.Minute - time.Second)
-		wantErr(t, "just before the end", a.Login(ctx, "alice", "pw", "203.0.113.9:1"), ErrLocked)
+		testkit.WantErr(t, "just before the end", a.Login(ctx, "alice", "pw", "203.0.113.9:1"), ErrLocked)
 		a.clock.Advance(time.Second)
-		wantErr(t, "at the end", a.Login(ctx, "alice", "pw", "203.0.113.9:1"), nil)
+		testkit.WantErr(t, "at the end", a.Login(ctx, "alice", "pw", "203.0.113.9:1"), nil)
 	})
 
 	t.Run("success resets the account count", func(t *testing.T) {
 		t.Parallel()
 		a := newAccounts(t, false, policy)
-		wantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
+		testkit.WantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
 		for range 5 {
 			// Two failures then a success, from changing addresses so
 			// the per-address count does not lock either.
-			wantErr(t, "wrong", a.Login(ctx, "alice", "bad", addr1), ErrDenied)
-			wantErr(t, "wrong", a.Login(ctx, "alice", "bad", addr2), ErrDenied)
-			wantErr(t, "right", a.Login(ctx, "alice", "pw", "203.0.113.1:1"), nil)
+			testkit.WantErr(t, "wrong", a.Login(ctx, "alice", "bad", addr1), ErrDenied)
+			testkit.WantErr(t, "wrong", a.Login(ctx, "alice", "bad", addr2), ErrDenied)
+			testkit.WantErr(t, "right", a.Login(ctx, "alice", "pw", "203.0.113.1:1"), nil)
 			a.clock.Advance(11 * time.Minute) // let the address counts expire
 		}
 	})
@@ -441,32 +426,32 @@ func TestLockout(t *testing.T) {
 	t.Run("failures expire after the window", func(t *testing.T) {
 		t.Parallel()
 		a := newAccounts(t, false, policy)
-		wantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
+		testkit.WantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
 		for range 4 {
-			wantErr(t, "wrong", a.Login(ctx, "alice", "bad", addr1), ErrDenied)
+			testkit.WantErr(t, "wrong", a.Login(ctx, "alice", "bad", addr1), ErrDenied)
 			a.clock.Advance(6 * time.Minute)
 		}
-		wantErr(t, "right", a.Login(ctx, "alice", "pw", addr1), nil)
+		testkit.WantErr(t, "right", a.Login(ctx, "alice", "pw", addr1), nil)
 	})
 
 	t.Run("wrong old password in passwd counts", func(t *testing.T) {
 		t.Parallel()
 		a := newAccounts(t, false, policy)
-		wantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
+		testkit.WantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
 		for range 3 {
-			wantErr(t, "passwd wrong", a.ChangePassword(ctx, "alice", "bad", "new", addr1), ErrDenied)
+			testkit.WantErr(t, "passwd wrong", a.ChangePassword(ctx, "alice", "bad", "new", addr1), ErrDenied)
 		}
-		wantErr(t, "login", a.Login(ctx, "alice", "pw", addr2), ErrLocked)
-		wantErr(t, "passwd", a.ChangePassword(ctx, "alice", "pw", "new", addr2), ErrLocked)
+		testkit.WantErr(t, "login", a.Login(ctx, "alice", "pw", addr2), ErrLocked)
+		testkit.WantErr(t, "passwd", a.ChangePassword(ctx, "alice", "pw", "new", addr2), ErrLocked)
 	})
 
 	t.Run("unknown users count", func(t *testing.T) {
 		t.Parallel()
 		a := newAccounts(t, false, policy)
 		for range 3 {
-			wantErr(t, "unknown", a.Login(ctx, "ghost", "x", addr1), ErrDenied)
+			testkit.WantErr(t, "unknown", a.Login(ctx, "ghost", "x", addr1), ErrDenied)
 		}
-		wantErr(t, "unknown, locked", a.Login(ctx, "ghost", "x", addr2), ErrLocked)
+		testkit.WantErr(t, "unknown, locked", a.Login(ctx, "ghost", "x", addr2), ErrLocked)
 	})
 }
 
@@ -477,7 +462,7 @@ func TestFailureDelayHonoursContext(t *testing.T) {
 	a := newAccounts(t, false, throttle.Policy{MaxFailures: 100, Window: time.Hour, Lockout: time.Hour,
 		BaseDelay: time.Hour, MaxDelay: time.Hour})
 	ctx := context.Background()
-	wantErr(t, "first (no delay)", a.Login(ctx, "x", "y", addr), ErrDenied)
+	testkit.WantErr(t, "first (no delay)", a.Login(ctx, "x", "y", addr), ErrDenied)
 	// The second failure would wait an hour; a caller that gives up gets
 	// its answer when it does (the test would time out otherwise). If the
 	// deadline passes before the account lookup, that fails instead.

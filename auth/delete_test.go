@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"testing"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // A disabled account (its deletion begun) logs in neither by password nor
@@ -12,20 +14,20 @@ func TestDisable(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	a := newAccounts(t, true, lenient)
-	wantErr(t, "signup", a.Login(ctx, "bob", "bob-pw", addr), nil)
+	testkit.WantErr(t, "signup", a.Login(ctx, "bob", "bob-pw", addr), nil)
 	pub, line := newKey(t)
-	wantErr(t, "key add", a.AddKey(ctx, "bob", line), nil)
-	wantErr(t, "signup", a.Login(ctx, "carol", "carol-pw", addr), nil)
+	testkit.WantErr(t, "key add", a.AddKey(ctx, "bob", line), nil)
+	testkit.WantErr(t, "signup", a.Login(ctx, "carol", "carol-pw", addr), nil)
 
 	since, err := a.Disable(ctx, "bob")
-	wantErr(t, "disable", err, nil)
+	testkit.WantErr(t, "disable", err, nil)
 	again, err := a.Disable(ctx, "bob")
-	wantErr(t, "disable again", err, nil)
+	testkit.WantErr(t, "disable again", err, nil)
 	if !again.Equal(since) {
 		t.Errorf("disabling again moved the start of the deletion: %v, then %v", since, again)
 	}
 	_, err = a.Disable(ctx, "nobody")
-	wantErr(t, "disable an unknown account", err, ErrNoAccount)
+	testkit.WantErr(t, "disable an unknown account", err, ErrNoAccount)
 
 	for _, c := range []struct {
 		what string
@@ -36,15 +38,15 @@ func TestDisable(t *testing.T) {
 		{"open signup of the name", a.Login(ctx, "bob", "another-pw", addr)},
 		{"passwd", a.ChangePassword(ctx, "bob", "bob-pw", "new-pw", addr)},
 	} {
-		wantErr(t, c.what+" of a disabled account", c.err, ErrDenied)
+		testkit.WantErr(t, c.what+" of a disabled account", c.err, ErrDenied)
 	}
 	// A key added meanwhile does not let it in either.
 	_, line2 := newKey(t)
-	wantErr(t, "key add", a.AddKey(ctx, "bob", line2), nil)
-	wantErr(t, "key login with a key added after disabling", a.LoginKey(ctx, "bob", pub, addr), ErrDenied)
+	testkit.WantErr(t, "key add", a.AddKey(ctx, "bob", line2), nil)
+	testkit.WantErr(t, "key login with a key added after disabling", a.LoginKey(ctx, "bob", pub, addr), ErrDenied)
 
 	active, err := a.Active(ctx, []string{"bob", "carol", "nobody"})
-	wantErr(t, "active", err, nil)
+	testkit.WantErr(t, "active", err, nil)
 	if _, ok := active["bob"]; ok || len(active) != 1 {
 		t.Errorf("active = %v, want carol only", active)
 	}
@@ -57,13 +59,13 @@ func TestDisable(t *testing.T) {
 		t.Errorf("a disabled account no longer exists: its name is free")
 	}
 
-	wantErr(t, "delete", a.Delete(ctx, "bob"), nil)
+	testkit.WantErr(t, "delete", a.Delete(ctx, "bob"), nil)
 	var marks int
 	if err := a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM account_deletions`).Scan(&marks); err != nil || marks != 0 {
 		t.Errorf("deletion marks left: %d, %v", marks, err)
 	}
-	wantErr(t, "signup of the freed name", a.Login(ctx, "bob", "new-bob-pw", addr), nil)
-	wantErr(t, "the old key", a.LoginKey(ctx, "bob", pub, addr), ErrDenied)
+	testkit.WantErr(t, "signup of the freed name", a.Login(ctx, "bob", "new-bob-pw", addr), nil)
+	testkit.WantErr(t, "the old key", a.LoginKey(ctx, "bob", pub, addr), ErrDenied)
 	if ok, _ := a.MayStore(ctx, "bob"); !ok {
 		t.Errorf("the new bob may not store")
 	}
@@ -74,13 +76,13 @@ func TestActiveManyNames(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	a := newAccounts(t, true, lenient)
-	wantErr(t, "signup", a.Login(ctx, "u1", "pw", addr), nil)
+	testkit.WantErr(t, "signup", a.Login(ctx, "u1", "pw", addr), nil)
 	names := []string{"u1"}
 	for i := range 5000 {
 		names = append(names, "x"+string(rune('a'+i%26))+string(rune('a'+i/26%26))+string(rune('a'+i/676)))
 	}
 	active, err := a.Active(ctx, names)
-	wantErr(t, "active", err, nil)
+	testkit.WantErr(t, "active", err, nil)
 	if len(active) != 1 {
 		t.Errorf("active = %v, want u1 only", active)
 	}

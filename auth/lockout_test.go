@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sshelf/sshelf/internal/passhash"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
+	"github.com/sshelf/sshelf/internal/testkit"
 	"github.com/sshelf/sshelf/internal/throttle"
 )
 
@@ -112,11 +112,11 @@ func TestLoginBurst(t *testing.T) {
 			ctx := context.Background()
 			a := newAccounts(t, tt.signup, throttle.Policy{MaxFailures: max, Window: time.Hour, Lockout: time.Hour})
 			for i := range 7 {
-				wantErr(t, "Add", a.Add(ctx, fmt.Sprint("user", i), "right"), nil)
+				testkit.WantErr(t, "Add", a.Add(ctx, fmt.Sprint("user", i), "right"), nil)
 			}
-			wantErr(t, "Add", a.Add(ctx, "alice", "right"), nil)
+			testkit.WantErr(t, "Add", a.Add(ctx, "alice", "right"), nil)
 			if tt.knownAddr != "" {
-				wantErr(t, "earlier login", a.Login(ctx, "alice", "right", tt.knownAddr), nil)
+				testkit.WantErr(t, "earlier login", a.Login(ctx, "alice", "right", tt.knownAddr), nil)
 			}
 			h := count(a)
 			h.gate = make(chan struct{})
@@ -169,14 +169,14 @@ func TestSmartLockout(t *testing.T) {
 		cafe     = "203.0.113.5:5555"
 		office   = "203.0.113.7:7777"
 	)
-	wantErr(t, "Add alice", a.Add(ctx, "alice", "pw"), nil)
-	wantErr(t, "Add bob", a.Add(ctx, "bob", "pw-bob"), nil)
+	testkit.WantErr(t, "Add alice", a.Add(ctx, "alice", "pw"), nil)
+	testkit.WantErr(t, "Add bob", a.Add(ctx, "bob", "pw-bob"), nil)
 	k, line := newKey(t)
-	wantErr(t, "AddKey", a.AddKey(ctx, "alice", line), nil)
-	wantErr(t, "alice at home", a.Login(ctx, "alice", "pw", home), nil)
+	testkit.WantErr(t, "AddKey", a.AddKey(ctx, "alice", line), nil)
+	testkit.WantErr(t, "alice at home", a.Login(ctx, "alice", "pw", home), nil)
 
 	for i := range 3 {
-		wantErr(t, fmt.Sprint("attack ", i), a.Login(ctx, "alice", "guess", attacker), ErrDenied)
+		testkit.WantErr(t, fmt.Sprint("attack ", i), a.Login(ctx, "alice", "guess", attacker), ErrDenied)
 	}
 	a.clock.Advance(2 * time.Second)
 	steps := []struct {
@@ -199,7 +199,7 @@ func TestSmartLockout(t *testing.T) {
 		for _, s := range steps {
 			err := s.do()
 			if s.blocked == "" {
-				wantErr(t, s.what, err, nil)
+				testkit.WantErr(t, s.what, err, nil)
 				continue
 			}
 			r := refusalOf(t, err)
@@ -212,23 +212,23 @@ func TestSmartLockout(t *testing.T) {
 
 	// A proven key login makes its address known: from there alice's
 	// password works while the account is locked.
-	wantErr(t, "key query from the office", a.LoginKey(ctx, "alice", k, office), nil)
-	wantErr(t, "password from the office (key only queried)", a.Login(ctx, "alice", "pw", office), ErrLocked)
-	wantErr(t, "KeyVerified", a.KeyVerified(ctx, "alice", office), nil)
-	wantErr(t, "password from the office (key proven)", a.Login(ctx, "alice", "pw", office), nil)
+	testkit.WantErr(t, "key query from the office", a.LoginKey(ctx, "alice", k, office), nil)
+	testkit.WantErr(t, "password from the office (key only queried)", a.Login(ctx, "alice", "pw", office), ErrLocked)
+	testkit.WantErr(t, "KeyVerified", a.KeyVerified(ctx, "alice", office), nil)
+	testkit.WantErr(t, "password from the office (key proven)", a.Login(ctx, "alice", "pw", office), nil)
 
 	// Unlocking the address lifts the address lockout, not the account's.
 	done, err := a.Unlock(ctx, "198.51.100.66")
 	if err != nil || len(done) != 1 || done[0] != "address 198.51.100.66" {
 		t.Fatalf("Unlock address = %q, %v", done, err)
 	}
-	wantErr(t, "bob from the unlocked address", a.Login(ctx, "bob", "pw-bob", attacker), nil)
-	wantErr(t, "alice from the unlocked address", a.Login(ctx, "alice", "pw", attacker), ErrLocked)
+	testkit.WantErr(t, "bob from the unlocked address", a.Login(ctx, "bob", "pw-bob", attacker), nil)
+	testkit.WantErr(t, "alice from the unlocked address", a.Login(ctx, "alice", "pw", attacker), ErrLocked)
 	done, err = a.Unlock(ctx, "alice")
 	if err != nil || len(done) != 1 || done[0] != "account alice" {
 		t.Fatalf("Unlock account = %q, %v", done, err)
 	}
-	wantErr(t, "alice from a new address after unlock", a.Login(ctx, "alice", "pw", cafe), nil)
+	testkit.WantErr(t, "alice from a new address after unlock", a.Login(ctx, "alice", "pw", cafe), nil)
 	if done, err := a.Unlock(ctx, "alice"); err != nil || len(done) != 0 {
 		t.Errorf("Unlock with nothing locked = %q, %v", done, err)
 	}
@@ -266,19 +266,19 @@ func TestKnownAddressesBounded(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	a := newAccounts(t, false, throttle.Policy{MaxFailures: 1, Window: time.Hour, Lockout: time.Hour})
-	wantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
+	testkit.WantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
 	for i := range knownAddresses + 4 {
 		a.clock.Advance(time.Second)
-		wantErr(t, "login", a.Login(ctx, "alice", "pw", fmt.Sprintf("192.0.2.%d:1", i)), nil)
+		testkit.WantErr(t, "login", a.Login(ctx, "alice", "pw", fmt.Sprintf("192.0.2.%d:1", i)), nil)
 	}
 	var n int
 	if err := a.db.QueryRow(`SELECT COUNT(*) FROM account_addresses WHERE name = 'alice'`).Scan(&n); err != nil || n != knownAddresses {
 		t.Fatalf("%d addresses kept (%v), want %d", n, err, knownAddresses)
 	}
-	wantErr(t, "lock the account", a.Login(ctx, "alice", "bad", "198.51.100.1:1"), ErrDenied)
-	wantErr(t, "the oldest address is forgotten", a.Login(ctx, "alice", "pw", "192.0.2.0:1"), ErrLocked)
-	wantErr(t, "a recent one is known", a.Login(ctx, "alice", "pw", "192.0.2.19:1"), nil)
-	wantErr(t, "Delete", a.Delete(ctx, "alice"), nil)
+	testkit.WantErr(t, "lock the account", a.Login(ctx, "alice", "bad", "198.51.100.1:1"), ErrDenied)
+	testkit.WantErr(t, "the oldest address is forgotten", a.Login(ctx, "alice", "pw", "192.0.2.0:1"), ErrLocked)
+	testkit.WantErr(t, "a recent one is known", a.Login(ctx, "alice", "pw", "192.0.2.19:1"), nil)
+	testkit.WantErr(t, "Delete", a.Delete(ctx, "alice"), nil)
 	if err := a.db.QueryRow(`SELECT COUNT(*) FROM account_addresses`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("%d addresses left after the account was deleted (%v)", n, err)
 	}
@@ -294,7 +294,7 @@ func TestInvalidUsernameNotHashed(t *testing.T) {
 		a := newAccounts(t, open, throttle.Policy{MaxFailures: len(names), Window: time.Hour, Lockout: time.Hour})
 		h := count(a)
 		for _, u := range names {
-			wantErr(t, "invalid username", a.Login(ctx, u, "pw", "192.0.2.1:1"), ErrDenied)
+			testkit.WantErr(t, "invalid username", a.Login(ctx, u, "pw", "192.0.2.1:1"), ErrDenied)
 		}
 		if n := h.checks.Load() + h.hashes.Load(); n != 0 {
 			t.Errorf("open=%v: %d hashes for invalid usernames", open, n)
@@ -317,7 +317,7 @@ func TestSignupCap(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	// Signups in flight hold login slots too: a login limit above the burst.
-	acc, err := Open(ctx, db, passhash.New(cheapParams, 4), Config{SignupOpen: true, SignupsPerAddressPerHour: 5,
+	acc, err := Open(ctx, db, testkit.CheapHasher(4), Config{SignupOpen: true, SignupsPerAddressPerHour: 5,
 		Throttle: lenient})
 	if err != nil {
 		t.Fatal(err)
@@ -361,10 +361,10 @@ func TestSignupCap(t *testing.T) {
 		t.Errorf("capped signup: %v, want blocked for an hour", r)
 	}
 	// Refused signups are no failed logins: the address still logs in.
-	wantErr(t, "existing account from the capped address", a.Login(ctx, someone.Load().(string), "pw", "192.0.2.1:3"), nil)
-	wantErr(t, "signup from another address", a.Login(ctx, "other", "pw", "192.0.2.2:1"), nil)
+	testkit.WantErr(t, "existing account from the capped address", a.Login(ctx, someone.Load().(string), "pw", "192.0.2.1:3"), nil)
+	testkit.WantErr(t, "signup from another address", a.Login(ctx, "other", "pw", "192.0.2.2:1"), nil)
 	c.Advance(time.Hour)
-	wantErr(t, "signup an hour later", a.Login(ctx, "late", "pw", "192.0.2.1:2"), nil)
+	testkit.WantErr(t, "signup an hour later", a.Login(ctx, "late", "pw", "192.0.2.1:2"), nil)
 	if done, err := a.Unlock(ctx, "192.0.2.2"); err != nil || len(done) != 1 {
 		t.Errorf("Unlock clears the signup count: %q, %v", done, err)
 	}
@@ -382,18 +382,18 @@ func TestLockoutSurvivesReopen(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		a, err := Open(ctx, db, passhash.New(cheapParams, 4), Config{Throttle: p})
+		a, err := Open(ctx, db, testkit.CheapHasher(4), Config{Throttle: p})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return a
 	}
 	a := open()
-	wantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
+	testkit.WantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
 	for range 2 {
-		wantErr(t, "wrong", a.Login(ctx, "alice", "bad", "192.0.2.1:1"), ErrDenied)
+		testkit.WantErr(t, "wrong", a.Login(ctx, "alice", "bad", "192.0.2.1:1"), ErrDenied)
 	}
-	wantErr(t, "after reopening", open().Login(ctx, "alice", "pw", "192.0.2.1:1"), ErrLocked)
+	testkit.WantErr(t, "after reopening", open().Login(ctx, "alice", "pw", "192.0.2.1:1"), ErrLocked)
 }
 
 // brokenStore fails every reservation, as a store on a full disk does.
@@ -415,15 +415,15 @@ func TestStoreCannotWrite(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	p := throttle.Policy{MaxFailures: 3, Window: time.Hour, Lockout: time.Hour}
-	a, err := Open(ctx, db, passhash.New(cheapParams, 4), Config{Throttle: p})
+	a, err := Open(ctx, db, testkit.CheapHasher(4), Config{Throttle: p})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
-	wantErr(t, "first login", a.Login(ctx, "alice", "pw", "192.0.2.1:1"), nil)
+	testkit.WantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
+	testkit.WantErr(t, "first login", a.Login(ctx, "alice", "pw", "192.0.2.1:1"), nil)
 	a.login = throttle.New(brokenStore{a.login.Store()}, p)
-	wantErr(t, "owner from a known address", a.Login(ctx, "alice", "pw", "192.0.2.1:2"), nil)
-	wantErr(t, "wrong password from a known address", a.Login(ctx, "alice", "bad", "192.0.2.1:2"), ErrDenied)
+	testkit.WantErr(t, "owner from a known address", a.Login(ctx, "alice", "pw", "192.0.2.1:2"), nil)
+	testkit.WantErr(t, "wrong password from a known address", a.Login(ctx, "alice", "bad", "192.0.2.1:2"), ErrDenied)
 	if err := a.Login(ctx, "alice", "pw", "198.51.100.1:1"); err == nil || errors.Is(err, ErrDenied) {
 		t.Errorf("a new address while the store cannot write: %v, want the store's error", err)
 	}

@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // fake returns a client whose server is a script of responses; what it
@@ -27,18 +27,13 @@ type nopCloser struct{}
 
 func (nopCloser) Close() error { return nil }
 
-func hexOf(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:])
-}
-
 func infoJSON(sum string) string {
 	j := fmt.Sprintf(`{"name":"f","size":5,"owner":"a","visibility":"public","protected":false,"sha256":%q,"uploaded":"2026-01-01T00:00:00Z"}`+"\n", sum)
 	return fmt.Sprintf("D %d\n%sE 0 ok\n", len(j), j)
 }
 
 func TestGetDetectsBadBytes(t *testing.T) {
-	good := hexOf("hello")
+	good := testkit.SHA256Hex([]byte("hello"))
 	c, _ := fake(infoJSON(good) + "D 5\nhellX" + "E 0 sha256 " + good + "\n")
 	var out bytes.Buffer
 	err := c.Get(context.Background(), "f", &out, "")
@@ -48,7 +43,7 @@ func TestGetDetectsBadBytes(t *testing.T) {
 }
 
 func TestGetDetectsHashesThatDisagree(t *testing.T) {
-	good, other := hexOf("hello"), hexOf("other")
+	good, other := testkit.SHA256Hex([]byte("hello")), testkit.SHA256Hex([]byte("other"))
 	c, _ := fake(infoJSON(other) + "D 5\nhello" + "E 0 sha256 " + good + "\n" + infoJSON(other))
 	err := c.Get(context.Background(), "f", &bytes.Buffer{}, "")
 	if !errors.Is(err, ErrIntegrity) {
@@ -62,7 +57,7 @@ func TestGetDetectsHashesThatDisagree(t *testing.T) {
 }
 
 func TestPutDetectsWrongRecordedHash(t *testing.T) {
-	c, sent := fake("D 70\n" + strings.Repeat("x", 70) + "E 0 sha256 " + hexOf("other") + "\n")
+	c, sent := fake("D 70\n" + strings.Repeat("x", 70) + "E 0 sha256 " + testkit.SHA256Hex([]byte("other")) + "\n")
 	_, err := c.Put(context.Background(), "it's -x", strings.NewReader("hello"), 5, PutOptions{Hidden: true, Password: "p w"})
 	if !errors.Is(err, ErrIntegrity) {
 		t.Fatalf("put: %v; want ErrIntegrity", err)

@@ -3,20 +3,18 @@ package client_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/sshelf/sshelf/app/apptest"
 	"github.com/sshelf/sshelf/client"
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 func connect(t testing.TB, srv *apptest.Server, user string, opts ...func(*client.Config)) *client.Client {
@@ -59,18 +57,6 @@ func names(files []client.File) []string {
 	return out
 }
 
-func hexSHA(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:])
-}
-
-func wantErr(t *testing.T, what string, err, target error) {
-	t.Helper()
-	if !errors.Is(err, target) {
-		t.Errorf("%s: %v; want %v", what, err, target)
-	}
-}
-
 func TestRules(t *testing.T) {
 	srv := apptest.Start(t, nil)
 	ctx := context.Background()
@@ -95,10 +81,10 @@ func TestRules(t *testing.T) {
 	})
 	t.Run("2 exact name reaches a hidden file", func(t *testing.T) {
 		f, err := bob.Info(ctx, "sec.txt")
-		if err != nil || !f.Hidden() || f.Owner != "alice" || f.SHA256 != hexSHA("hidden one") || f.Size != 10 {
+		if err != nil || !f.Hidden() || f.Owner != "alice" || f.SHA256 != testkit.SHA256Hex([]byte("hidden one")) || f.Size != 10 {
 			t.Errorf("info: %+v, %v", f, err)
 		}
-		if sum, err := bob.Sum(ctx, "sec.txt"); err != nil || sum != hexSHA("hidden one") {
+		if sum, err := bob.Sum(ctx, "sec.txt"); err != nil || sum != testkit.SHA256Hex([]byte("hidden one")) {
 			t.Errorf("sum: %s, %v", sum, err)
 		}
 		if got, err := get(bob, "sec.txt", ""); err != nil || got != "hidden one" {
@@ -108,13 +94,13 @@ func TestRules(t *testing.T) {
 			t.Errorf("get -dash: %q, %v", got, err)
 		}
 		_, err = bob.Info(ctx, "nope")
-		wantErr(t, "info of a missing file", err, client.ErrNotFound)
+		testkit.WantErr(t, "info of a missing file", err, client.ErrNotFound)
 	})
 	t.Run("3 protected download needs the password, owner too", func(t *testing.T) {
 		_, err := get(alice, "prot.txt", "")
-		wantErr(t, "owner without password", err, client.ErrPasswordRequired)
+		testkit.WantErr(t, "owner without password", err, client.ErrPasswordRequired)
 		_, err = get(bob, "prot.txt", "wrong")
-		wantErr(t, "wrong password", err, client.ErrWrongPassword)
+		testkit.WantErr(t, "wrong password", err, client.ErrWrongPassword)
 		if got, err := get(bob, "prot.txt", "pw1"); err != nil || got != "protected" {
 			t.Errorf("right password: %q, %v", got, err)
 		}
@@ -123,27 +109,27 @@ func TestRules(t *testing.T) {
 			t.Errorf("SSHELF_FILE_PASSWORD: %q, %v", got, err)
 		}
 		// Its SHA-256: to the owner, or with the password only.
-		if f, err := alice.Info(ctx, "prot.txt"); err != nil || f.SHA256 != hexSHA("protected") {
+		if f, err := alice.Info(ctx, "prot.txt"); err != nil || f.SHA256 != testkit.SHA256Hex([]byte("protected")) {
 			t.Errorf("owner's info: %+v, %v", f, err)
 		}
 		if f, err := bob.Info(ctx, "prot.txt"); err != nil || f.SHA256 != "" || !f.Protected {
 			t.Errorf("bob's info: %+v, %v", f, err)
 		}
 		_, err = bob.Sum(ctx, "prot.txt")
-		wantErr(t, "bob's sum without password", err, client.ErrPasswordRequired)
-		if sum, err := env.Sum(ctx, "prot.txt"); err != nil || sum != hexSHA("protected") {
+		testkit.WantErr(t, "bob's sum without password", err, client.ErrPasswordRequired)
+		if sum, err := env.Sum(ctx, "prot.txt"); err != nil || sum != testkit.SHA256Hex([]byte("protected")) {
 			t.Errorf("sum with SSHELF_FILE_PASSWORD: %s, %v", sum, err)
 		}
 	})
 	t.Run("4 only the owner changes a file", func(t *testing.T) {
-		wantErr(t, "bob rm", bob.Remove(ctx, "pub.txt"), client.ErrPermission)
-		wantErr(t, "bob hide", bob.Hide(ctx, "pub.txt"), client.ErrPermission)
-		wantErr(t, "bob unhide", bob.Unhide(ctx, "sec.txt"), client.ErrPermission)
-		wantErr(t, "bob protect", bob.Protect(ctx, "pub.txt", "x", ""), client.ErrPermission)
-		wantErr(t, "bob unprotect", bob.Unprotect(ctx, "prot.txt", "pw1"), client.ErrPermission)
+		testkit.WantErr(t, "bob rm", bob.Remove(ctx, "pub.txt"), client.ErrPermission)
+		testkit.WantErr(t, "bob hide", bob.Hide(ctx, "pub.txt"), client.ErrPermission)
+		testkit.WantErr(t, "bob unhide", bob.Unhide(ctx, "sec.txt"), client.ErrPermission)
+		testkit.WantErr(t, "bob protect", bob.Protect(ctx, "pub.txt", "x", ""), client.ErrPermission)
+		testkit.WantErr(t, "bob unprotect", bob.Unprotect(ctx, "prot.txt", "pw1"), client.ErrPermission)
 
-		wantErr(t, "protect without the current password", alice.Protect(ctx, "prot.txt", "pw2", ""), client.ErrPasswordRequired)
-		wantErr(t, "unprotect with a wrong password", alice.Unprotect(ctx, "prot.txt", "bad"), client.ErrWrongPassword)
+		testkit.WantErr(t, "protect without the current password", alice.Protect(ctx, "prot.txt", "pw2", ""), client.ErrPasswordRequired)
+		testkit.WantErr(t, "unprotect with a wrong password", alice.Unprotect(ctx, "prot.txt", "bad"), client.ErrWrongPassword)
 		if err := alice.Protect(ctx, "prot.txt", "pw2", "pw1"); err != nil {
 			t.Errorf("protect with the current password: %v", err)
 		}
@@ -170,11 +156,11 @@ func TestRules(t *testing.T) {
 			t.Errorf("rm: %v", err)
 		}
 		_, err := alice.Info(ctx, "doomed")
-		wantErr(t, "info after rm", err, client.ErrNotFound)
+		testkit.WantErr(t, "info after rm", err, client.ErrNotFound)
 	})
 	t.Run("5 put onto another's name is refused", func(t *testing.T) {
 		_, err := bob.Put(ctx, "pub.txt", strings.NewReader("bob's"), 5, client.PutOptions{})
-		wantErr(t, "bob put", err, client.ErrNameTaken)
+		testkit.WantErr(t, "bob put", err, client.ErrNameTaken)
 		if got, err := get(bob, "pub.txt", ""); err != nil || got != "public" {
 			t.Errorf("after refused put: %q, %v", got, err)
 		}
@@ -182,10 +168,10 @@ func TestRules(t *testing.T) {
 		if got, err := get(bob, "pub.txt", ""); err != nil || got != "public v2" {
 			t.Errorf("after owner's replace: %q, %v", got, err)
 		}
-		_, err = alice.Put(ctx, "checked", strings.NewReader("abc"), 3, client.PutOptions{SHA256: hexSHA("abd")})
-		wantErr(t, "put --sha256 mismatch", err, client.ErrHashMismatch)
+		_, err = alice.Put(ctx, "checked", strings.NewReader("abc"), 3, client.PutOptions{SHA256: testkit.SHA256Hex([]byte("abd"))})
+		testkit.WantErr(t, "put --sha256 mismatch", err, client.ErrHashMismatch)
 		_, err = alice.Info(ctx, "checked")
-		wantErr(t, "info after a mismatching put", err, client.ErrNotFound)
+		testkit.WantErr(t, "info after a mismatching put", err, client.ErrNotFound)
 	})
 	t.Run("6 an interrupted upload leaves nothing", func(t *testing.T) {
 		c := connect(t, srv, "alice")
@@ -194,18 +180,18 @@ func TestRules(t *testing.T) {
 			t.Fatal("put of a short reader succeeded")
 		}
 		_, err = c.List(ctx)
-		wantErr(t, "the client after a cut-off put", err, client.ErrBroken)
+		testkit.WantErr(t, "the client after a cut-off put", err, client.ErrBroken)
 		_, err = c.Put(ctx, "new.bin", io.LimitReader(zeros{}, 1<<20), 2<<20, client.PutOptions{})
-		wantErr(t, "put on a broken client", err, client.ErrBroken)
+		testkit.WantErr(t, "put on a broken client", err, client.ErrBroken)
 		c2 := connect(t, srv, "carol")
 		_, err = c2.Put(ctx, "never.bin", io.LimitReader(zeros{}, 1<<20), 2<<20, client.PutOptions{})
 		if err == nil {
 			t.Fatal("put of a short reader succeeded")
 		}
 		c2.Close()
-		waitTmpEmpty(t, srv.Data)
+		testkit.WaitTmpEmpty(t, srv.Data)
 		_, err = bob.Info(ctx, "never.bin")
-		wantErr(t, "info of the interrupted upload", err, client.ErrNotFound)
+		testkit.WantErr(t, "info of the interrupted upload", err, client.ErrNotFound)
 		if got, err := get(bob, "pub.txt", ""); err != nil || got != "public v2" {
 			t.Errorf("old version after an interrupted replace: %q, %v", got, err)
 		}
@@ -253,7 +239,7 @@ func TestRules(t *testing.T) {
 			}
 		}
 		_, err = get(bob, "vault", "right")
-		wantErr(t, "the right password after 10 wrong ones", err, client.ErrThrottled)
+		testkit.WantErr(t, "the right password after 10 wrong ones", err, client.ErrThrottled)
 		if err == nil || !strings.Contains(err.Error(), "try again later") {
 			t.Errorf("throttle message %q", err)
 		}
@@ -303,16 +289,4 @@ func corruptBlob(t *testing.T, data, content string) {
 		return
 	}
 	t.Fatalf("no blob holds the content")
-}
-
-func waitTmpEmpty(t *testing.T, data string) {
-	t.Helper()
-	for range 200 {
-		entries, err := os.ReadDir(filepath.Join(data, "tmp"))
-		if err == nil && len(entries) == 0 {
-			return
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	t.Errorf("uploads left in DATA/tmp")
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // Every exec command of the contract, on the happy path and its outputs.
@@ -68,13 +70,13 @@ func TestNoCommandNoTerminalPrintsHelp(t *testing.T) {
 func TestPutGetRoundTrip(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	content := randBytes(t, 300<<10)
+	content := testkit.RandBytes(t, 300<<10)
 	content[0], content[1000] = 0, '\n' // binary-safe
 	put(t, srv, "alice", "pw", "data.bin", content)
 
 	got := get(t, srv, "alice", "pw", "data.bin")
 	if !bytes.Equal(got, content) {
-		t.Fatalf("get returned %d bytes (sha %s), want %d bytes (sha %s)", len(got), sha256hex(got), len(content), sha256hex(content))
+		t.Fatalf("get returned %d bytes (sha %s), want %d bytes (sha %s)", len(got), testkit.SHA256Hex(got), len(content), testkit.SHA256Hex(content))
 	}
 	got = get(t, srv, "bob", "pw-b", "data.bin")
 	if !bytes.Equal(got, content) {
@@ -83,17 +85,17 @@ func TestPutGetRoundTrip(t *testing.T) {
 
 	fi := info(t, srv, "bob", "pw-b", "data.bin")
 	if fi.Name != "data.bin" || fi.Size != int64(len(content)) || fi.Owner != "alice" ||
-		fi.Visibility != "public" || fi.Protected || fi.SHA256 != sha256hex(content) {
+		fi.Visibility != "public" || fi.Protected || fi.SHA256 != testkit.SHA256Hex(content) {
 		t.Fatalf("info: got %+v", fi)
 	}
 	// The sha256 of what get streams equals the recorded one.
-	if sha256hex(got) != fi.SHA256 {
-		t.Fatalf("get content sha %s != info sha256 %s", sha256hex(got), fi.SHA256)
+	if testkit.SHA256Hex(got) != fi.SHA256 {
+		t.Fatalf("get content sha %s != info sha256 %s", testkit.SHA256Hex(got), fi.SHA256)
 	}
 
 	r := do(t, srv, "bob", "pw-b", nil, "sum", "data.bin")
 	mustOK(t, r, "sum")
-	if want := sha256hex(content) + "  data.bin\n"; string(r.stdout) != want {
+	if want := testkit.SHA256Hex(content) + "  data.bin\n"; string(r.stdout) != want {
 		t.Fatalf("sum: want %q, got %q", want, r.stdout)
 	}
 }
@@ -106,7 +108,7 @@ func TestPutEmptyFile(t *testing.T) {
 		t.Fatalf("get empty: got %d bytes", len(got))
 	}
 	fi := info(t, srv, "alice", "pw", "empty")
-	if fi.Size != 0 || fi.SHA256 != sha256hex(nil) {
+	if fi.Size != 0 || fi.SHA256 != testkit.SHA256Hex(nil) {
 		t.Fatalf("info empty: %+v", fi)
 	}
 }
@@ -119,7 +121,7 @@ func TestPutOutputFeedsSha256sum(t *testing.T) {
 	}
 	srv := startServer(t)
 	dir := t.TempDir()
-	content := randBytes(t, 10000)
+	content := testkit.RandBytes(t, 10000)
 	if err := os.WriteFile(filepath.Join(dir, "report.pdf"), content, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +205,7 @@ func TestLsFormats(t *testing.T) {
 			t.Errorf("ls --json[%d] = %+v, want %+v", i, fi, w)
 		}
 	}
-	if list[0].SHA256 != sha256hex([]byte("a")) {
+	if list[0].SHA256 != testkit.SHA256Hex([]byte("a")) {
 		t.Errorf("ls --json sha256 of alpha.txt: %s", list[0].SHA256)
 	}
 }
@@ -229,7 +231,7 @@ func TestInfoFormats(t *testing.T) {
 	}
 	want := map[string]string{
 		"name": "i.txt", "size": strconv.Itoa(len(content)), "owner": "alice",
-		"visibility": "hidden", "protected": "yes", "sha256": sha256hex(content),
+		"visibility": "hidden", "protected": "yes", "sha256": testkit.SHA256Hex(content),
 	}
 	for k, v := range want {
 		if kv[k] != v {
@@ -247,7 +249,7 @@ func TestInfoFormats(t *testing.T) {
 		t.Fatalf("info --json is not one object: %q", r.stdout)
 	}
 	fi := checkInfoObject(t, bytes.TrimSpace(r.stdout))
-	if fi.Name != "i.txt" || fi.Size != int64(len(content)) || fi.Owner != "alice" || fi.Visibility != "hidden" || !fi.Protected || fi.SHA256 != sha256hex(content) {
+	if fi.Name != "i.txt" || fi.Size != int64(len(content)) || fi.Owner != "alice" || fi.Visibility != "hidden" || !fi.Protected || fi.SHA256 != testkit.SHA256Hex(content) {
 		t.Errorf("info --json: %+v", fi)
 	}
 	if kv["uploaded"] != "" && kv["uploaded"] != fi.Uploaded {
@@ -397,7 +399,7 @@ func TestQuotedNames(t *testing.T) {
 		content := []byte("content of " + c.name)
 		r := do(t, srv, "alice", "pw", content, "put", c.arg)
 		mustOK(t, r, "put "+c.arg)
-		if want := sha256hex(content) + "  " + c.name + "\n"; string(r.stdout) != want {
+		if want := testkit.SHA256Hex(content) + "  " + c.name + "\n"; string(r.stdout) != want {
 			t.Errorf("put %s: want %q, got %q", c.arg, want, r.stdout)
 		}
 		r = do(t, srv, "bob", "pw-b", nil, "get", c.arg)
@@ -427,13 +429,13 @@ func TestSha256Flag(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	content := []byte("checked content\n")
-	put(t, srv, "alice", "pw", "ok.txt", content, "--sha256", sha256hex(content))
-	if fi := info(t, srv, "alice", "pw", "ok.txt"); fi.SHA256 != sha256hex(content) {
+	put(t, srv, "alice", "pw", "ok.txt", content, "--sha256", testkit.SHA256Hex(content))
+	if fi := info(t, srv, "alice", "pw", "ok.txt"); fi.SHA256 != testkit.SHA256Hex(content) {
 		t.Fatalf("info after put --sha256: %+v", fi)
 	}
 
 	before := contentFiles(t, srv.dataDir())
-	wrong := sha256hex([]byte("something else"))
+	wrong := testkit.SHA256Hex([]byte("something else"))
 	r := do(t, srv, "alice", "pw", content, "put", "bad.txt", "--sha256", wrong)
 	expectErr(t, r, 1, "sshelf: put: bad.txt: ", "put --sha256 mismatch")
 	expectErr(t, do(t, srv, "alice", "pw", nil, "info", "bad.txt"), 1, "sshelf: info: bad.txt: ", "info after a mismatched put")

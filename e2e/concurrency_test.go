@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // Two users race to create the same new name: exactly one wins, the other is
@@ -17,7 +19,7 @@ func TestConcurrentCreateSameName(t *testing.T) {
 	login(t, srv, "bob", bobPW)
 	for round := 0; round < 3; round++ {
 		name := "race" + string(rune('a'+round)) + ".bin"
-		data := map[string][]byte{"alice": randBytes(t, 1<<20), "bob": randBytes(t, 1<<20)}
+		data := map[string][]byte{"alice": testkit.RandBytes(t, 1<<20), "bob": testkit.RandBytes(t, 1<<20)}
 		pws := map[string]string{"alice": alicePW, "bob": bobPW}
 		res := map[string]result{}
 		var mu sync.Mutex
@@ -49,7 +51,7 @@ func TestConcurrentCreateSameName(t *testing.T) {
 		}
 		w := winners[0]
 		fi := info(t, srv, "alice", alicePW, name)
-		if fi.Owner != w || fi.SHA256 != sha256hex(data[w]) {
+		if fi.Owner != w || fi.SHA256 != testkit.SHA256Hex(data[w]) {
 			t.Errorf("round %d: winner %s but info says %+v", round, w, fi)
 		}
 		if got := get(t, srv, "alice", alicePW, name); !bytes.Equal(got, data[w]) {
@@ -64,12 +66,12 @@ func TestConcurrentCreateSameName(t *testing.T) {
 func TestConcurrentReplaceAndRead(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	first := randBytes(t, 512<<10)
+	first := testkit.RandBytes(t, 512<<10)
 	put(t, srv, "alice", alicePW, "hot.bin", first)
 	login(t, srv, "bob", bobPW)
 	versions := [][]byte{first}
 	for i := 0; i < 3; i++ {
-		versions = append(versions, randBytes(t, 512<<10+i*1000))
+		versions = append(versions, testkit.RandBytes(t, 512<<10+i*1000))
 	}
 	isVersion := func(b []byte) bool {
 		for _, v := range versions {
@@ -105,7 +107,7 @@ func TestConcurrentReplaceAndRead(t *testing.T) {
 	if !isVersion(got) {
 		t.Fatalf("after concurrent replacements: content is none of the uploads")
 	}
-	if fi := info(t, srv, "bob", bobPW, "hot.bin"); fi.SHA256 != sha256hex(got) || fi.Size != int64(len(got)) {
+	if fi := info(t, srv, "bob", bobPW, "hot.bin"); fi.SHA256 != testkit.SHA256Hex(got) || fi.Size != int64(len(got)) {
 		t.Fatalf("info does not match the content: %+v", fi)
 	}
 }

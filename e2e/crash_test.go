@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // pendingPut is an `ssh ... put` whose input the test feeds by hand.
@@ -26,15 +28,23 @@ type pendingPut struct {
 
 func startPut(t *testing.T, srv *server, user, pw, name string) *pendingPut {
 	t.Helper()
+	return startPutWith(t, srv, sshOpts{user: user, pw: pw}, name)
+}
+
+// startPutWith starts `ssh ... put NAME` with o; what it prints, on
+// stdout and stderr, goes to p.out.
+func startPutWith(t *testing.T, srv *server, o sshOpts, name string) *pendingPut {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*sshTimeout)
 	t.Cleanup(cancel)
 	p := &pendingPut{name: name, done: make(chan error, 1)}
-	p.cmd = srv.sshCommand(ctx, sshOpts{user: user, pw: pw}, "put", q(name))
+	p.cmd = srv.sshCommand(ctx, o, "put", q(name))
 	var err error
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
 	}
 	p.cmd.Stdout = &p.out
+	p.cmd.Stderr = &p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start put %s: %v", name, err)
 	}
@@ -65,7 +75,7 @@ func TestCrashKill9(t *testing.T) {
 	acked := map[string][]byte{}
 	for i := 0; i < 8; i++ {
 		name := fmt.Sprintf("acked-%d", i)
-		content := randBytes(t, 1000+i*50000)
+		content := testkit.RandBytes(t, 1000+i*50000)
 		put(t, srv, "alice", "pw-alice", name, content)
 		acked[name] = content
 	}
@@ -74,7 +84,7 @@ func TestCrashKill9(t *testing.T) {
 	var half []*pendingPut
 	for i := 0; i < 4; i++ {
 		p := startPut(t, srv, "alice", "pw-alice", fmt.Sprintf("half-%d", i))
-		if _, err := p.stdin.Write(randBytes(t, 512<<10)); err != nil {
+		if _, err := p.stdin.Write(testkit.RandBytes(t, 512<<10)); err != nil {
 			t.Fatalf("feeding %s: %v", p.name, err)
 		}
 		half = append(half, p)
@@ -84,7 +94,7 @@ func TestCrashKill9(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := 0; i < 4; i++ {
 		name := fmt.Sprintf("racing-%d", i)
-		content := randBytes(t, 2<<20)
+		content := testkit.RandBytes(t, 2<<20)
 		racing[name] = content
 		p := startPut(t, srv, "alice", "pw-alice", name)
 		wg.Add(1)
@@ -148,10 +158,10 @@ func TestSIGTERMDuringTransfers(t *testing.T) {
 	login(t, srv, "alice", "pw-alice")
 
 	finishing := startPut(t, srv, "alice", "pw-alice", "finishing")
-	first, rest := randBytes(t, 256<<10), randBytes(t, 1<<20)
+	first, rest := testkit.RandBytes(t, 256<<10), testkit.RandBytes(t, 1<<20)
 	finishing.stdin.Write(first)
 	stuck := startPut(t, srv, "alice", "pw-alice", "stuck")
-	stuck.stdin.Write(randBytes(t, 256<<10))
+	stuck.stdin.Write(testkit.RandBytes(t, 256<<10))
 	if !pollUntil(30*time.Second, func() bool { return tmpFiles(srv.dataDir()) >= 2 }) {
 		t.Fatal("uploads never reached the server")
 	}
@@ -209,9 +219,9 @@ func TestDiskFull(t *testing.T) {
 	srv := inst.start(t)
 	login(t, srv, "alice", "pw-alice")
 
-	old := randBytes(t, 2<<20)
+	old := testkit.RandBytes(t, 2<<20)
 	put(t, srv, "alice", "pw-alice", "keep", old)
-	r := do(t, srv, "alice", "pw-alice", randBytes(t, 40<<20), "put", "keep")
+	r := do(t, srv, "alice", "pw-alice", testkit.RandBytes(t, 40<<20), "put", "keep")
 	if r.code != 1 || !strings.Contains(string(r.stderr), "sshelf: put: keep: no space left") {
 		t.Fatalf("put larger than the disk: want exit 1 and a no-space error, got %v", r)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // The data directory on a small tmpfs of its own, so that a test can fill
@@ -113,7 +115,7 @@ func TestDiskFullDeleteWorks(t *testing.T) {
 	refused := false
 	for i := 0; i < diskSize/chunk+1 && !refused; i++ {
 		name := fmt.Sprintf("f%02d", i)
-		r := do(t, srv, "alice", defaultPasswd, randBytes(t, chunk), "put", name)
+		r := do(t, srv, "alice", defaultPasswd, testkit.RandBytes(t, chunk), "put", name)
 		switch {
 		case r.code == 0:
 			stored = append(stored, name)
@@ -160,9 +162,9 @@ func TestDiskFullDeleteWorks(t *testing.T) {
 		mustOK(t, do(t, srv, "alice", defaultPasswd, nil, "rm", rest[0]), "rm "+rest[0])
 		rest = rest[1:]
 	}
-	content := randBytes(t, chunk)
+	content := testkit.RandBytes(t, chunk)
 	put(t, srv, "alice", defaultPasswd, "after.bin", content)
-	if got := get(t, srv, "bob", "bob-pw", "after.bin"); sha256hex(got) != sha256hex(content) {
+	if got := get(t, srv, "bob", "bob-pw", "after.bin"); testkit.SHA256Hex(got) != testkit.SHA256Hex(content) {
 		t.Errorf("the upload after freeing space reads back otherwise")
 	}
 	login(t, srv, "newcomer", "newcomer-pw") // signup writes too
@@ -189,8 +191,8 @@ func TestDiskFullRestart(t *testing.T) {
 	t.Parallel()
 	in, mnt := newDiskInstance(t)
 	srv := in.start(t)
-	put(t, srv, "alice", defaultPasswd, "a.bin", randBytes(t, 4<<20))
-	put(t, srv, "alice", defaultPasswd, "b.bin", randBytes(t, 1<<20))
+	put(t, srv, "alice", defaultPasswd, "a.bin", testkit.RandBytes(t, 4<<20))
+	put(t, srv, "alice", defaultPasswd, "b.bin", testkit.RandBytes(t, 1<<20))
 	srv.stop(t)
 	if _, err := os.Stat(filepath.Join(in.dataDir, diskReserve)); err != nil {
 		t.Fatalf("no disk reserve in the data directory: %v", err)

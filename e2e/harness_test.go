@@ -10,9 +10,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -23,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -31,6 +29,7 @@ import (
 	"time"
 
 	"github.com/sshelf/sshelf/hostkeys"
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 var (
@@ -516,25 +515,32 @@ func (s *server) sshCommand(ctx context.Context, o sshOpts, args ...string) *exe
 // ssh runs one ssh command to completion (bounded by a timeout).
 func (s *server) ssh(t *testing.T, o sshOpts, args ...string) result {
 	t.Helper()
-	timeout := o.timeout
-	if timeout == 0 {
-		timeout = sshTimeout
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), orDefault(o.timeout))
 	defer cancel()
-	cmd := s.sshCommand(ctx, o, args...)
-	if o.stdin != nil {
-		cmd.Stdin = o.stdin
-	} else {
-		cmd.Stdin = bytes.NewReader(nil)
+	return runBounded(ctx, s.sshCommand(ctx, o, args...), o.stdin)
+}
+
+// orDefault is timeout, or sshTimeout if it is zero.
+func orDefault(timeout time.Duration) time.Duration {
+	if timeout == 0 {
+		return sshTimeout
 	}
+	return timeout
+}
+
+// runBounded runs cmd, made with ctx, to its end with stdin (nothing if
+// nil) and collects its output; the run timed out if ctx has ended.
+func runBounded(ctx context.Context, cmd *exec.Cmd, stdin io.Reader) result {
+	if stdin == nil {
+		stdin = bytes.NewReader(nil)
+	}
+	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	r := result{stdout: stdout.Bytes(), stderr: stderr.Bytes(), code: exitCode(err)}
 	if ctx.Err() != nil {
-		r.timedOut = true
-		r.code = -1
+		r.timedOut, r.code = true, -1
 	}
 	return r
 }
@@ -589,14 +595,9 @@ func cli(t *testing.T, env []string, stdin []byte, args ...string) result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, sshelfBin, args...)
 	cmd.Env = append(cleanEnv(), env...)
-	cmd.Stdin = bytes.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second
-	err := cmd.Run()
-	r := result{stdout: stdout.Bytes(), stderr: stderr.Bytes(), code: exitCode(err)}
-	if ctx.Err() != nil {
-		r.timedOut, r.code = true, -1
+	r := runBounded(ctx, cmd, bytes.NewReader(stdin))
+	if r.timedOut {
 		t.Errorf("sshelf %q timed out", args)
 	}
 	return r
@@ -638,20 +639,6 @@ func newKey(t *testing.T) (string, string) {
 
 // ---------------------------------------------------------------------------
 // Assertions and file-level helpers
-
-func sha256hex(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
-}
-
-func randBytes(t *testing.T, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // q quotes s for the server's shell-like command splitting.
 func q(s string) string {
@@ -713,7 +700,7 @@ func put(t *testing.T, srv *server, user, pw, name string, content []byte, flags
 	if r.code != 0 {
 		t.Fatalf("put %q as %s: want exit 0, got %v", name, user, r)
 	}
-	want := sha256hex(content) + "  " + name + "\n"
+	want := testkit.SHA256Hex(content) + "  " + name + "\n"
 	if string(r.stdout) != want {
 		t.Fatalf("put %q: want stdout %q, got %q", name, want, r.stdout)
 	}
@@ -925,17 +912,12 @@ func allFiles(t *testing.T, dir string) []string {
 // waitContentFiles polls until the data dir's content files equal want.
 func waitContentFiles(t *testing.T, dataDir string, want []string, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
 	var got []string
-	for {
+	if pollUntil(within, func() bool {
 		got = contentFiles(t, dataDir)
-		if strings.Join(got, "\n") == strings.Join(want, "\n") {
-			return
-		}
-		if time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
+		return slices.Equal(got, want)
+	}) {
+		return
 	}
 	t.Errorf("files left behind under the data dir after %v:\n want %q\n got  %q", within, want, got)
 }
@@ -962,17 +944,18 @@ func scanLines(b []byte) []string {
 	return out
 }
 
-// pollUntil calls cond until it is true or within has passed.
+// pollUntil calls cond until it is true or within has passed: often at
+// first, as most waits are short, then every 200 ms.
 func pollUntil(within time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(within)
-	for {
+	for pause := 10 * time.Millisecond; ; pause = min(2*pause, 200*time.Millisecond) {
 		if cond() {
 			return true
 		}
 		if time.Now().After(deadline) {
 			return false
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(pause)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // TestSessionLimits: sessions beyond --max-sessions-per-user are refused
@@ -61,7 +63,7 @@ func TestIdleTimeout(t *testing.T) {
 	login(t, srv, "alice", "pw-alice")
 
 	slow := startPut(t, srv, "alice", "pw-alice", "slow")
-	chunk := randBytes(t, 4096)
+	chunk := testkit.RandBytes(t, 4096)
 	var sent []byte
 	for i := 0; i < 20; i++ { // 2.5 idle timeouts of steady progress
 		if _, err := slow.stdin.Write(chunk); err != nil {

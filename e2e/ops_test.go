@@ -15,6 +15,7 @@ import (
 
 	"github.com/sshelf/sshelf/files"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 func TestVersion(t *testing.T) {
@@ -107,7 +108,7 @@ func TestCheckFindsDamage(t *testing.T) {
 	t.Parallel()
 	in := newInstance(t)
 	srv := in.start(t)
-	a, b, c := []byte("alpha\n"), randBytes(t, 200<<10), []byte("gamma\n")
+	a, b, c := []byte("alpha\n"), testkit.RandBytes(t, 200<<10), []byte("gamma\n")
 	put(t, srv, "alice", alicePW, "a.txt", a)
 	put(t, srv, "alice", alicePW, "b.bin", b, "--hidden")
 	put(t, srv, "bob", bobPW, "c.txt", c)
@@ -148,7 +149,7 @@ func TestCheckFindsDamage(t *testing.T) {
 	}
 	out := string(r.stdout)
 	for _, w := range []string{
-		"corrupt: b.bin: sha256 " + sha256hex(raw) + ", recorded " + sha256hex(b) + "\n",
+		"corrupt: b.bin: sha256 " + testkit.SHA256Hex(raw) + ", recorded " + testkit.SHA256Hex(b) + "\n",
 		"missing: c.txt: content not found\n",
 		"orphan: content " + orphan + " (8 bytes, ",
 		"kept: younger than 1h", // a server may be committing it
@@ -195,11 +196,11 @@ func TestBackupDuringUploads(t *testing.T) {
 		if versions[name] == nil {
 			versions[name] = map[string]bool{}
 		}
-		versions[name][sha256hex(content)] = true
+		versions[name][testkit.SHA256Hex(content)] = true
 	}
 	const seeded = 8
 	for i := range seeded {
-		content := randBytes(t, 8<<10+i)
+		content := testkit.RandBytes(t, 8<<10+i)
 		put(t, srv, "alice", alicePW, fmt.Sprintf("seed-%d", i), content)
 		record(fmt.Sprintf("seed-%d", i), content)
 	}
@@ -207,7 +208,7 @@ func TestBackupDuringUploads(t *testing.T) {
 	// An upload in flight for the whole backup: part of it is on the
 	// server's disk, uncommitted.
 	cmd, stdin, _, stderr, _ := startUpload(t, srv, "alice", alicePW, "partial.bin")
-	if _, err := stdin.Write(randBytes(t, 1<<20)); err != nil {
+	if _, err := stdin.Write(testkit.RandBytes(t, 1<<20)); err != nil {
 		t.Fatalf("partial upload: %v (%s)", err, stderr.String())
 	}
 	if !pollUntil(sshTimeout, func() bool {
@@ -245,7 +246,7 @@ func TestBackupDuringUploads(t *testing.T) {
 			if i%3 == 0 {
 				name = fmt.Sprintf("seed-%d", i%seeded)
 			}
-			content := randBytes(t, 64<<10+i*4099)
+			content := testkit.RandBytes(t, 64<<10+i*4099)
 			record(name, content)
 			r := srv.ssh(t, sshOpts{user: "alice", pw: alicePW, stdin: strings.NewReader(string(content))}, "put", name)
 			if r.code != 0 {
@@ -291,8 +292,8 @@ func TestBackupDuringUploads(t *testing.T) {
 		if !known {
 			t.Errorf("restored %s has sha256 %s, which was never uploaded under that name", f.Name, f.SHA256)
 		}
-		if got := get(t, rsrv, "alice", alicePW, f.Name); sha256hex(got) != f.SHA256 || int64(len(got)) != f.Size {
-			t.Errorf("restored %s: downloaded %d bytes, sha256 %s; listed %d, %s", f.Name, len(got), sha256hex(got), f.Size, f.SHA256)
+		if got := get(t, rsrv, "alice", alicePW, f.Name); testkit.SHA256Hex(got) != f.SHA256 || int64(len(got)) != f.Size {
+			t.Errorf("restored %s: downloaded %d bytes, sha256 %s; listed %d, %s", f.Name, len(got), testkit.SHA256Hex(got), f.Size, f.SHA256)
 		}
 	}
 	// Files untouched by the jobs are all there.

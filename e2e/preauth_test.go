@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"debug/buildinfo"
 	"errors"
 	"fmt"
@@ -298,24 +297,7 @@ func TestPreauthMemory(t *testing.T) {
 // session held) until its stdin is closed.
 func holdPut(t *testing.T, srv *server, user, pw, name, bind string) *pendingPut {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*sshTimeout)
-	t.Cleanup(cancel)
-	p := &pendingPut{name: name, done: make(chan error, 1)}
-	p.cmd = srv.sshCommand(ctx, sshOpts{user: user, pw: pw, bind: bind}, "put", q(name))
-	var err error
-	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	p.cmd.Stdout = &p.out
-	p.cmd.Stderr = &p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start put %s: %v", name, err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		p.stdin.Close()
-		p.cmd.Process.Kill()
-	})
+	p := startPutWith(t, srv, sshOpts{user: user, pw: pw, bind: bind}, name)
 	p.stdin.Write([]byte("x")) // the upload exists once this arrives
 	return p
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // Rule 3: a protected file's SHA-256 is shown (info, sum, ls --json, the
@@ -14,7 +16,7 @@ func TestProtectedHashHidden(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	secret := []byte("PIN 4711\n") // short: its hash alone would give it away
-	hash := sha256hex(secret)
+	hash := testkit.SHA256Hex(secret)
 	put(t, srv, "alice", alicePW, "pin.txt", secret, "--password", "s3cret")
 	open := []byte("open content")
 	put(t, srv, "alice", alicePW, "open.txt", open)
@@ -72,7 +74,7 @@ func TestProtectedHashHidden(t *testing.T) {
 				t.Errorf("ls --json as bob: %+v", fi)
 			}
 		case "open.txt":
-			if fi.SHA256 != sha256hex(open) {
+			if fi.SHA256 != testkit.SHA256Hex(open) {
 				t.Errorf("ls --json as bob, open file: %+v", fi)
 			}
 		}
@@ -101,7 +103,7 @@ func TestProtectedHashHidden(t *testing.T) {
 	}
 	// Unprotected files are summed by anyone.
 	r = do(t, srv, "bob", bobPW, nil, "sum", "open.txt")
-	if r.code != 0 || string(r.stdout) != sha256hex(open)+"  open.txt\n" {
+	if r.code != 0 || string(r.stdout) != testkit.SHA256Hex(open)+"  open.txt\n" {
 		t.Errorf("sum open file as bob: %v", r)
 	}
 

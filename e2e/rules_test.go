@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // The rules 1-8 of the contract, through ssh exec commands, with two users.
@@ -63,11 +65,11 @@ func TestRule2ExactNameWhateverVisibility(t *testing.T) {
 		}
 		r := do(t, srv, u.user, u.pw, nil, "sum", "secret.txt")
 		mustOK(t, r, "sum hidden")
-		if want := sha256hex(content) + "  secret.txt\n"; string(r.stdout) != want {
+		if want := testkit.SHA256Hex(content) + "  secret.txt\n"; string(r.stdout) != want {
 			t.Errorf("sum hidden as %s: want %q got %q", u.user, want, r.stdout)
 		}
 		fi := info(t, srv, u.user, u.pw, "secret.txt")
-		if fi.Visibility != "hidden" || fi.Owner != "alice" || fi.SHA256 != sha256hex(content) {
+		if fi.Visibility != "hidden" || fi.Owner != "alice" || fi.SHA256 != testkit.SHA256Hex(content) {
 			t.Errorf("info hidden as %s: %+v", u.user, fi)
 		}
 	}
@@ -205,7 +207,7 @@ func TestRule5Replace(t *testing.T) {
 		t.Fatalf("after owner replace: %q", got)
 	}
 	fi := info(t, srv, "bob", bobPW, "doc.txt")
-	if fi.Size != int64(len(v2)) || fi.SHA256 != sha256hex(v2) || fi.Owner != "alice" {
+	if fi.Size != int64(len(v2)) || fi.SHA256 != testkit.SHA256Hex(v2) || fi.Owner != "alice" {
 		t.Fatalf("info after replace: %+v", fi)
 	}
 
@@ -228,7 +230,7 @@ func TestRule5Replace(t *testing.T) {
 func TestRule5ReaderOfOldVersionGetsItWhole(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	old := randBytes(t, 6<<20)
+	old := testkit.RandBytes(t, 6<<20)
 	put(t, srv, "alice", alicePW, "big.bin", old)
 
 	ctx, cancel := context.WithTimeout(context.Background(), sshTimeout)
@@ -248,7 +250,7 @@ func TestRule5ReaderOfOldVersionGetsItWhole(t *testing.T) {
 		t.Fatalf("reading the start of the download: %v (%s)", err, stderr.String())
 	}
 	// The download is under way (and stalled on us): replace the file.
-	neu := randBytes(t, 1<<20)
+	neu := testkit.RandBytes(t, 1<<20)
 	put(t, srv, "alice", alicePW, "big.bin", neu)
 
 	rest, err := io.ReadAll(stdout)
@@ -262,7 +264,7 @@ func TestRule5ReaderOfOldVersionGetsItWhole(t *testing.T) {
 	}
 	if !bytes.Equal(got, old) {
 		t.Fatalf("download across a replace: got %d bytes sha %s, want the old version (%d bytes sha %s)",
-			len(got), sha256hex(got), len(old), sha256hex(old))
+			len(got), testkit.SHA256Hex(got), len(old), testkit.SHA256Hex(old))
 	}
 	if got := get(t, srv, "bob", bobPW, "big.bin"); !bytes.Equal(got, neu) {
 		t.Fatalf("after the replace: got %d bytes, want the new version", len(got))
@@ -274,7 +276,7 @@ func TestRule5ReaderOfOldVersionGetsItWhole(t *testing.T) {
 func TestRule7CorruptContentFailsDownload(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	content := randBytes(t, 256<<10)
+	content := testkit.RandBytes(t, 256<<10)
 	put(t, srv, "alice", alicePW, "c.bin", content)
 
 	// Find the stored content on disk (layout-agnostic) and flip one byte.

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // scp, in its default SFTP mode and the legacy protocol (-O), under the
@@ -25,7 +27,7 @@ func TestSCPBothWays(t *testing.T) {
 	for _, m := range scpModes {
 		t.Run(m.name, func(t *testing.T) {
 			dir := t.TempDir()
-			content := randBytes(t, 2<<20+3)
+			content := testkit.RandBytes(t, 2<<20+3)
 			// 0600 locally: the mode must not hide the upload.
 			writeLocal(t, dir, "up-"+m.name, content, 0o600)
 			writeLocal(t, dir, "second-"+m.name, []byte("second\n"), 0o644)
@@ -40,7 +42,7 @@ func TestSCPBothWays(t *testing.T) {
 			}
 			for _, name := range []string{"up-" + m.name, "named-" + m.name} {
 				fi := info(t, srv, "alice", defaultPasswd, name)
-				if fi.SHA256 != sha256hex(content) || fi.Visibility != "public" || fi.Protected {
+				if fi.SHA256 != testkit.SHA256Hex(content) || fi.Visibility != "public" || fi.Protected {
 					t.Errorf("%s recorded %+v", name, fi)
 				}
 			}
@@ -52,7 +54,7 @@ func TestSCPBothWays(t *testing.T) {
 			if r := srv.scp(t, bob(), bobDir, args...); r.code != 0 {
 				t.Fatalf("scp download: %v", r)
 			}
-			if got := readLocal(t, filepath.Join(bobDir, "down")); sha256hex(got) != sha256hex(content) {
+			if got := readLocal(t, filepath.Join(bobDir, "down")); testkit.SHA256Hex(got) != testkit.SHA256Hex(content) {
 				t.Errorf("downloaded content differs")
 			}
 			args = append(append([]string{}, m.args...), srv.remote("bob", "no-such-file"), "x")
@@ -156,7 +158,7 @@ func TestSCPLegacyManyFilesSomeRefused(t *testing.T) {
 	var args []string
 	for i := range 5 {
 		name := fmt.Sprintf("f%d", i)
-		writeLocal(t, dir, name, randBytes(t, 1000*i), 0o644)
+		writeLocal(t, dir, name, testkit.RandBytes(t, 1000*i), 0o644)
 		args = append(args, name)
 	}
 	writeLocal(t, dir, "taken", []byte("alice's"), 0o644)

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // Running the server: host keys, restart, logs, secrets, limits, shutdown.
@@ -190,7 +192,7 @@ func readDir(t *testing.T, dir string) map[string]string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res[e.Name()] = sha256hex(b)
+		res[e.Name()] = testkit.SHA256Hex(b)
 	}
 	return res
 }
@@ -637,7 +639,7 @@ func TestLimits(t *testing.T) {
 	expectErr(t, do(t, srv, "alice", alicePW, bytes.Repeat([]byte("b"), 1001), "put", "a2"), 1, "sshelf: put: a2: ", "put over max file size")
 	expectErr(t, do(t, srv, "alice", alicePW, nil, "info", "a2"), 1, "sshelf: info: a2: ", "info after a refused put")
 	// A much larger stream is cut off, not swallowed.
-	r := do(t, srv, "alice", alicePW, randBytes(t, 5<<20), "put", "a3")
+	r := do(t, srv, "alice", alicePW, testkit.RandBytes(t, 5<<20), "put", "a3")
 	expectErr(t, r, 1, "sshelf: put: a3: ", "put far over max file size")
 
 	put(t, srv, "alice", alicePW, "a4", bytes.Repeat([]byte("c"), 1000))
@@ -665,12 +667,12 @@ func TestGracefulShutdown(t *testing.T) {
 
 	finishing, finIn, finOut, finErr, _ := startUpload(t, srv, "alice", alicePW, "finishing.bin")
 	stalled, stIn, _, _, _ := startUpload(t, srv, "alice", alicePW, "stalled.bin")
-	finData := randBytes(t, 7<<20)
+	finData := testkit.RandBytes(t, 7<<20)
 	// More than the windows and buffers hold: both are in flight server-side.
 	if _, err := finIn.Write(finData[:6<<20]); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := stIn.Write(randBytes(t, 6<<20)); err != nil {
+	if _, err := stIn.Write(testkit.RandBytes(t, 6<<20)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -684,7 +686,7 @@ func TestGracefulShutdown(t *testing.T) {
 	finIn.Close()
 	if code := exitCode(finishing.Wait()); code != 0 {
 		t.Errorf("in-flight upload after SIGTERM: exit %d, stderr %q", code, finErr.String())
-	} else if want := sha256hex(finData) + "  finishing.bin\n"; finOut.String() != want {
+	} else if want := testkit.SHA256Hex(finData) + "  finishing.bin\n"; finOut.String() != want {
 		t.Errorf("in-flight upload after SIGTERM printed %q", finOut.String())
 	}
 	// New connections are not accepted any more.

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -43,22 +42,15 @@ func (s *server) remote(user, path string) string {
 // runClient runs an OpenSSH client program in dir, bounded by a timeout.
 func runClient(t *testing.T, dir string, env []string, timeout time.Duration, name string, args ...string) result {
 	t.Helper()
-	if timeout == 0 {
-		timeout = sshTimeout
-	}
+	timeout = orDefault(timeout)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	cmd.Env = env
-	cmd.Stdin = bytes.NewReader(nil)
 	cmd.WaitDelay = 5 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{stdout: stdout.Bytes(), stderr: stderr.Bytes(), code: exitCode(err)}
-	if ctx.Err() != nil {
-		r.timedOut, r.code = true, -1
+	r := runBounded(ctx, cmd, nil)
+	if r.timedOut {
 		t.Errorf("%s %q timed out after %v", name, args, timeout)
 	}
 	return r
@@ -87,20 +79,11 @@ func (s *server) sftpCommand(t *testing.T, ctx context.Context, o sshOpts, dir s
 // sftpBatch runs an sftp batch to completion.
 func (s *server) sftpBatch(t *testing.T, o sshOpts, dir string, lines ...string) result {
 	t.Helper()
-	timeout := o.timeout
-	if timeout == 0 {
-		timeout = sshTimeout
-	}
+	timeout := orDefault(o.timeout)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := s.sftpCommand(t, ctx, o, dir, lines...)
-	cmd.Stdin = bytes.NewReader(nil)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{stdout: stdout.Bytes(), stderr: stderr.Bytes(), code: exitCode(err)}
-	if ctx.Err() != nil {
-		r.timedOut, r.code = true, -1
+	r := runBounded(ctx, s.sftpCommand(t, ctx, o, dir, lines...), nil)
+	if r.timedOut {
 		t.Errorf("sftp batch %q timed out after %v", lines, timeout)
 	}
 	return r

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // The contract's rules through the real OpenSSH sftp client, in batch
@@ -51,20 +53,20 @@ func TestSFTPPutGetRenameRemove(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	dir := t.TempDir()
-	content := randBytes(t, 3<<20+17)
+	content := testkit.RandBytes(t, 3<<20+17)
 	// A local 0600 file: the mode sent with the open must not hide it.
 	writeLocal(t, dir, "data.bin", content, 0o600)
 	mustSFTP(t, srv, alice(), dir,
 		"pwd", "ls -la /", "put data.bin", "put data.bin /abs.bin", "put data.bin ./dot.bin",
 		"ls -l data.bin", "get data.bin back.bin", "get /abs.bin back2.bin")
 	for _, f := range []string{"back.bin", "back2.bin"} {
-		if got := readLocal(t, filepath.Join(dir, f)); sha256hex(got) != sha256hex(content) {
+		if got := readLocal(t, filepath.Join(dir, f)); testkit.SHA256Hex(got) != testkit.SHA256Hex(content) {
 			t.Errorf("%s: downloaded content differs", f)
 		}
 	}
 	fi := info(t, srv, "alice", defaultPasswd, "data.bin")
-	if fi.SHA256 != sha256hex(content) || fi.Size != int64(len(content)) || fi.Visibility != "public" || fi.Protected {
-		t.Errorf("recorded %+v, want sha %s, public, unprotected", fi, sha256hex(content))
+	if fi.SHA256 != testkit.SHA256Hex(content) || fi.Size != int64(len(content)) || fi.Visibility != "public" || fi.Protected {
+		t.Errorf("recorded %+v, want sha %s, public, unprotected", fi, testkit.SHA256Hex(content))
 	}
 	if got := sftpLs(t, srv, "bob", bobPasswd); strings.Join(got, " ") != "abs.bin data.bin dot.bin" {
 		t.Errorf("ls: %q", got)
@@ -90,16 +92,16 @@ func TestSFTPResumedTransfers(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	dir := t.TempDir()
-	content := randBytes(t, 1<<20+5)
+	content := testkit.RandBytes(t, 1<<20+5)
 	writeLocal(t, dir, "part.bin", content[:300000], 0o644)
 	writeLocal(t, dir, "whole.bin", content, 0o644)
 	mustSFTP(t, srv, alice(), dir, "put part.bin f.bin", "reput whole.bin f.bin")
-	if fi := info(t, srv, "alice", defaultPasswd, "f.bin"); fi.SHA256 != sha256hex(content) || fi.Size != int64(len(content)) {
+	if fi := info(t, srv, "alice", defaultPasswd, "f.bin"); fi.SHA256 != testkit.SHA256Hex(content) || fi.Size != int64(len(content)) {
 		t.Errorf("after reput: recorded %+v, want the whole file", fi)
 	}
 	writeLocal(t, dir, "back.bin", content[:12345], 0o644)
 	mustSFTP(t, srv, alice(), dir, "reget f.bin back.bin")
-	if got := readLocal(t, filepath.Join(dir, "back.bin")); sha256hex(got) != sha256hex(content) {
+	if got := readLocal(t, filepath.Join(dir, "back.bin")); testkit.SHA256Hex(got) != testkit.SHA256Hex(content) {
 		t.Error("reget: downloaded content differs")
 	}
 }
@@ -247,7 +249,7 @@ func TestSFTPRefusesDirectoriesAndLinks(t *testing.T) {
 func TestSFTPAndSCPDownloadsCheckTheHash(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	content := randBytes(t, 256<<10)
+	content := testkit.RandBytes(t, 256<<10)
 	put(t, srv, "alice", defaultPasswd, "f", content)
 	blobs := contentFiles(t, srv.dataDir())
 	if len(blobs) != 1 {

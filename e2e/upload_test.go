@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // startUpload starts `ssh ... put NAME` with stdin from a pipe.
@@ -61,7 +63,7 @@ func TestKilledUploadLeavesNothing(t *testing.T) {
 	}
 	for _, c := range cases {
 		cmd, stdin, _, stderr, _ := startUpload(t, srv, "alice", alicePW, c.name)
-		data := randBytes(t, c.size)
+		data := testkit.RandBytes(t, c.size)
 		if _, err := stdin.Write(data); err != nil {
 			t.Fatalf("%s: writing to ssh: %v (stderr %q)", c.label, err, stderr.String())
 		}
@@ -106,7 +108,7 @@ func TestStreamedUploadCompletes(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	cmd, stdin, stdout, stderr, _ := startUpload(t, srv, "alice", alicePW, "streamed.bin")
-	data := randBytes(t, 3<<20)
+	data := testkit.RandBytes(t, 3<<20)
 	for off := 0; off < len(data); off += 100 << 10 {
 		end := min(off+100<<10, len(data))
 		if _, err := stdin.Write(data[off:end]); err != nil {
@@ -117,11 +119,11 @@ func TestStreamedUploadCompletes(t *testing.T) {
 	if code := exitCode(cmd.Wait()); code != 0 {
 		t.Fatalf("streamed put: exit %d, stderr %q", code, stderr.String())
 	}
-	if want := sha256hex(data) + "  streamed.bin\n"; stdout.String() != want {
+	if want := testkit.SHA256Hex(data) + "  streamed.bin\n"; stdout.String() != want {
 		t.Fatalf("streamed put printed %q, want %q", stdout.String(), want)
 	}
 	if got := get(t, srv, "bob", bobPW, "streamed.bin"); !bytes.Equal(got, data) {
-		t.Fatalf("get streamed.bin: %d bytes, sha %s", len(got), sha256hex(got))
+		t.Fatalf("get streamed.bin: %d bytes, sha %s", len(got), testkit.SHA256Hex(got))
 	}
 }
 

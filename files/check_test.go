@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 func TestCheck(t *testing.T) {
@@ -78,7 +80,7 @@ func TestCheck(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
 			e.mustPut(t, "alice", PutOptions{Name: "a.txt"}, []byte("hello"))
-			e.mustPut(t, "alice", PutOptions{Name: "b.bin", Hidden: true}, randBytes(t, 4096))
+			e.mustPut(t, "alice", PutOptions{Name: "b.bin", Hidden: true}, testkit.RandBytes(t, 4096))
 			e.mustPut(t, "bob", PutOptions{Name: "日本語.txt"}, []byte(""))
 			if tt.damage != nil {
 				tt.damage(t, e, "b.bin")

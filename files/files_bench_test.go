@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sshelf/sshelf/internal/passhash"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // benchEnv is newEnv for benchmarks: a catalog and blobs in b's temporary
@@ -30,7 +30,7 @@ func benchEnv(b *testing.B) *testEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc := NewService(Config{Catalog: cat, Blobs: blobs, Hasher: passhash.New(cheapParams, 4)})
+	svc := NewService(Config{Catalog: cat, Blobs: blobs, Hasher: testkit.CheapHasher(4)})
 	return &testEnv{svc: svc, dir: dir, blobs: blobs, catalog: cat}
 }
 
@@ -42,7 +42,7 @@ const benchContent = 64 << 20
 // commit. The hash adds no second pass over the data.
 func BenchmarkUploadStream(b *testing.B) {
 	e := benchEnv(b)
-	content := randBytes(b, benchContent)
+	content := testkit.RandBytes(b, benchContent)
 	ctx := context.Background()
 	b.SetBytes(benchContent)
 	b.ReportAllocs()
@@ -66,7 +66,7 @@ func BenchmarkUploadStream(b *testing.B) {
 // against its SHA-256 as it streams.
 func BenchmarkDownloadStream(b *testing.B) {
 	e := benchEnv(b)
-	content := randBytes(b, benchContent)
+	content := testkit.RandBytes(b, benchContent)
 	ctx := context.Background()
 	if _, err := e.put("alice", PutOptions{Name: "big", Size: -1}, content); err != nil {
 		b.Fatal(err)

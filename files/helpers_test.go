@@ -3,10 +3,6 @@ package files
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -15,14 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sshelf/sshelf/internal/passhash"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
+	"github.com/sshelf/sshelf/internal/testkit"
 	"github.com/sshelf/sshelf/internal/throttle"
 	"github.com/sshelf/sshelf/internal/throttle/sqlitethrottle"
 )
-
-// cheapParams keep Argon2id fast in tests.
-var cheapParams = passhash.Params{Time: 1, Memory: 64, Threads: 1, KeyLen: 32, SaltLen: 16}
 
 type testEnv struct {
 	svc     *Service
@@ -62,7 +55,7 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 		Attempts: attempts,
 		Catalog:  cat,
 		Blobs:    blobs,
-		Hasher:   passhash.New(cheapParams, 4),
+		Hasher:   testkit.CheapHasher(4),
 		PasswordPolicy: throttle.Policy{
 			MaxFailures: 3, Window: time.Hour, Lockout: time.Hour,
 		},
@@ -71,20 +64,6 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 		o(&cfg)
 	}
 	return &testEnv{svc: NewService(cfg), dir: dir, blobs: blobs, catalog: cat}
-}
-
-func sum(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
-}
-
-func randBytes(t testing.TB, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // put uploads content with Write and commits it.
@@ -183,22 +162,9 @@ func (e *testEnv) blobPath(t *testing.T, name string) string {
 	return p
 }
 
-func wantErr(t *testing.T, what string, got, want error) {
-	t.Helper()
-	if want == nil {
-		if got != nil {
-			t.Fatalf("%s: %v, want success", what, got)
-		}
-		return
-	}
-	if !errors.Is(got, want) {
-		t.Fatalf("%s: %v, want %v", what, got, want)
-	}
-}
-
 func wantContent(t *testing.T, what string, got, want []byte) {
 	t.Helper()
 	if !bytes.Equal(got, want) {
-		t.Fatalf("%s: got %d bytes (sha %s), want %d bytes (sha %s)", what, len(got), sum(got)[:12], len(want), sum(want)[:12])
+		t.Fatalf("%s: got %d bytes (sha %s), want %d bytes (sha %s)", what, len(got), testkit.SHA256Hex(got)[:12], len(want), testkit.SHA256Hex(want)[:12])
 	}
 }

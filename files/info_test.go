@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"testing"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // Rule 3: a protected file's SHA-256 is shown only to its owner or with its
@@ -31,7 +33,7 @@ func TestProtectedHashShown(t *testing.T) {
 	for _, tt := range tests {
 		t.Run("InfoWithPassword/"+tt.name, func(t *testing.T) {
 			f, err := e.svc.InfoWithPassword(ctx, tt.user, tt.file, tt.password)
-			wantErr(t, "InfoWithPassword", err, tt.wantErr)
+			testkit.WantErr(t, "InfoWithPassword", err, tt.wantErr)
 			if err == nil {
 				checkHash(t, f, tt.wantHash)
 			}
@@ -44,7 +46,7 @@ func TestProtectedHashShown(t *testing.T) {
 				want = ErrPasswordRequired // sum refuses rather than print no hash
 			}
 			f, err := e.svc.Sum(ctx, tt.user, tt.file, tt.password)
-			wantErr(t, "Sum", err, want)
+			testkit.WantErr(t, "Sum", err, want)
 			if err == nil {
 				checkHash(t, f, tt.wantHash)
 			}
@@ -101,21 +103,21 @@ func TestHashPasswordTriesCounted(t *testing.T) {
 	e.mustPut(t, "alice", PutOptions{Name: "secret", Password: "pw"}, []byte("PIN 1234"))
 
 	_, err := e.svc.Sum(ctx, "bob", "secret", "bad1")
-	wantErr(t, "Sum wrong", err, ErrWrongPassword)
+	testkit.WantErr(t, "Sum wrong", err, ErrWrongPassword)
 	_, err = e.svc.InfoWithPassword(ctx, "bob", "secret", "bad2")
-	wantErr(t, "Info wrong", err, ErrWrongPassword)
+	testkit.WantErr(t, "Info wrong", err, ErrWrongPassword)
 	// The third wrong one locks (whether it says so itself or the next
 	// try does is the throttle's business).
 	if _, err = e.svc.Open(ctx, "bob", "secret", "bad3"); !errors.Is(err, ErrThrottled) && !errors.Is(err, ErrWrongPassword) {
 		t.Fatalf("Open wrong: %v", err)
 	}
 	_, err = e.svc.Sum(ctx, "bob", "secret", "pw")
-	wantErr(t, "Sum right, locked", err, ErrThrottled)
+	testkit.WantErr(t, "Sum right, locked", err, ErrThrottled)
 	_, err = e.svc.InfoWithPassword(ctx, "bob", "secret", "pw")
-	wantErr(t, "Info right, locked", err, ErrThrottled)
+	testkit.WantErr(t, "Info right, locked", err, ErrThrottled)
 	// Info without a password tries nothing and still answers.
 	f, err := e.svc.Info(ctx, "bob", "secret")
-	wantErr(t, "Info without password, locked", err, nil)
+	testkit.WantErr(t, "Info without password, locked", err, nil)
 	checkHash(t, f, "")
 }
 
@@ -133,14 +135,14 @@ func TestLegacyInvalidName(t *testing.T) {
 		}
 
 		_, err := e.svc.Info(ctx, "alice", legacy)
-		wantErr(t, "Info "+legacy, err, ErrBadName)
+		testkit.WantErr(t, "Info "+legacy, err, ErrBadName)
 		_, err = e.svc.Open(ctx, "alice", legacy, "")
-		wantErr(t, "Open "+legacy, err, ErrBadName)
+		testkit.WantErr(t, "Open "+legacy, err, ErrBadName)
 		_, err = e.svc.Create(ctx, "alice", PutOptions{Name: legacy, Size: -1})
-		wantErr(t, "Create "+legacy, err, ErrBadName)
-		wantErr(t, "bob removes "+legacy, e.svc.Remove(ctx, "bob", legacy), ErrPermission)
+		testkit.WantErr(t, "Create "+legacy, err, ErrBadName)
+		testkit.WantErr(t, "bob removes "+legacy, e.svc.Remove(ctx, "bob", legacy), ErrPermission)
 
-		wantErr(t, "rename "+legacy, e.svc.Rename(ctx, "alice", legacy, "rescued"), nil)
+		testkit.WantErr(t, "rename "+legacy, e.svc.Rename(ctx, "alice", legacy, "rescued"), nil)
 		f, err := e.svc.Info(ctx, "alice", "rescued")
 		if err != nil || f.SHA256 != good.SHA256 {
 			t.Fatalf("rescued: %+v, %v", f, err)
@@ -148,8 +150,8 @@ func TestLegacyInvalidName(t *testing.T) {
 		if _, err := e.catalog.Rename(ctx, "rescued", legacy, func(Record, *Record) error { return nil }); err != nil {
 			t.Fatal(err)
 		}
-		wantErr(t, "rm "+legacy, e.svc.Remove(ctx, "alice", legacy), nil)
+		testkit.WantErr(t, "rm "+legacy, e.svc.Remove(ctx, "alice", legacy), nil)
 		_, err = e.catalog.Lookup(ctx, legacy)
-		wantErr(t, "lookup after rm", err, ErrNotFound)
+		testkit.WantErr(t, "lookup after rm", err, ErrNotFound)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sshelf/sshelf/internal/testkit"
 	"github.com/sshelf/sshelf/internal/throttle"
 )
 
@@ -94,7 +95,7 @@ func TestHiddenFileByExactName(t *testing.T) {
 	ctx := context.Background()
 	content := []byte("hidden content")
 	put := e.mustPut(t, "alice", PutOptions{Name: "hidden.txt", Hidden: true}, content)
-	if !put.Hidden || put.Visibility() != "hidden" || put.SHA256 != sum(content) || put.Size != int64(len(content)) || put.Owner != "alice" {
+	if !put.Hidden || put.Visibility() != "hidden" || put.SHA256 != testkit.SHA256Hex(content) || put.Size != int64(len(content)) || put.Owner != "alice" {
 		t.Fatalf("put returned %+v", put)
 	}
 	for _, user := range []string{"alice", "bob"} {
@@ -104,7 +105,7 @@ func TestHiddenFileByExactName(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if f.Name != "hidden.txt" || !f.Hidden || f.SHA256 != sum(content) || f.Owner != "alice" ||
+			if f.Name != "hidden.txt" || !f.Hidden || f.SHA256 != testkit.SHA256Hex(content) || f.Owner != "alice" ||
 				f.Uploaded.Location() != time.UTC || f.Uploaded.IsZero() {
 				t.Errorf("Info = %+v", f)
 			}
@@ -112,9 +113,9 @@ func TestHiddenFileByExactName(t *testing.T) {
 			// Not a prefix, not a different case.
 			for _, n := range []string{"hidden", "Hidden.txt", "hidden.txt "} {
 				_, err := e.svc.Info(ctx, user, n)
-				wantErr(t, "Info "+n, err, ErrNotFound)
+				testkit.WantErr(t, "Info "+n, err, ErrNotFound)
 				_, err = e.svc.Open(ctx, user, n, "")
-				wantErr(t, "Open "+n, err, ErrNotFound)
+				testkit.WantErr(t, "Open "+n, err, ErrNotFound)
 			}
 		})
 	}
@@ -139,7 +140,7 @@ func TestBadNamesRefusedEverywhere(t *testing.T) {
 			ops["Protect"] = e.svc.Protect(ctx, "alice", bad, "pw", "")
 			ops["Unprotect"] = e.svc.Unprotect(ctx, "alice", bad, "pw")
 			for op, err := range ops {
-				wantErr(t, op, err, ErrBadName)
+				testkit.WantErr(t, op, err, ErrBadName)
 			}
 		})
 	}
@@ -177,7 +178,7 @@ func TestProtectedDownload(t *testing.T) {
 		t.Run(tt.user+"/"+tt.password, func(t *testing.T) {
 			t.Parallel()
 			d, err := e.svc.Open(ctx, tt.user, "p", tt.password)
-			wantErr(t, "Open", err, tt.want)
+			testkit.WantErr(t, "Open", err, tt.want)
 			if err != nil {
 				if d != nil {
 					t.Error("Open failed but returned a Download")
@@ -228,7 +229,7 @@ func TestDownloadPasswordThrottle(t *testing.T) {
 	run := func(steps []step) {
 		t.Helper()
 		for i, s := range steps {
-			wantErr(t, fmt.Sprintf("step %d: %s", i, s.what), s.do(), s.want)
+			testkit.WantErr(t, fmt.Sprintf("step %d: %s", i, s.what), s.do(), s.want)
 		}
 	}
 	run([]step{
@@ -303,7 +304,7 @@ func TestOnlyOwnerMayChange(t *testing.T) {
 					pw = "pw"
 				}
 				before := e.mustPut(t, "alice", PutOptions{Name: "f", Password: pw}, []byte("alice's"))
-				wantErr(t, "bob: "+o.name, o.do(e.svc, "bob"), ErrPermission)
+				testkit.WantErr(t, "bob: "+o.name, o.do(e.svc, "bob"), ErrPermission)
 				after, err := e.svc.Info(ctx, "alice", "f") // the owner sees the hash too
 				if err != nil {
 					t.Fatal(err)
@@ -320,9 +321,9 @@ func TestOnlyOwnerMayChange(t *testing.T) {
 				// The owner may (Unprotect only if protected).
 				err = o.do(e.svc, "alice")
 				if o.name == "Unprotect" && !protected {
-					wantErr(t, "alice: "+o.name, err, ErrNotProtected)
+					testkit.WantErr(t, "alice: "+o.name, err, ErrNotProtected)
 				} else {
-					wantErr(t, "alice: "+o.name, err, nil)
+					testkit.WantErr(t, "alice: "+o.name, err, nil)
 				}
 			})
 		}
@@ -339,31 +340,31 @@ func TestOwnerChanges(t *testing.T) {
 	e.assertBlobCount(t, 3)
 
 	// Rename moves the content and keeps the attributes.
-	wantErr(t, "rename g to h", e.svc.Rename(ctx, "alice", "g", "h"), nil)
+	testkit.WantErr(t, "rename g to h", e.svc.Rename(ctx, "alice", "g", "h"), nil)
 	_, err := e.svc.Info(ctx, "alice", "g")
-	wantErr(t, "old name", err, ErrNotFound)
+	testkit.WantErr(t, "old name", err, ErrNotFound)
 	h, err := e.svc.Info(ctx, "alice", "h")
 	if err != nil || !h.Hidden || !h.Protected || h.Owner != "alice" {
 		t.Fatalf("renamed: %+v %v", h, err)
 	}
 	wantContent(t, "renamed content", e.mustGet(t, "alice", "h", "gpw"), []byte("g"))
 	// Rename onto one's own file replaces it and frees its content.
-	wantErr(t, "rename h onto f", e.svc.Rename(ctx, "alice", "h", "f"), nil)
+	testkit.WantErr(t, "rename h onto f", e.svc.Rename(ctx, "alice", "h", "f"), nil)
 	wantContent(t, "replaced by rename", e.mustGet(t, "bob", "f", "gpw"), []byte("g"))
 	e.assertBlobCount(t, 2)
 	// Rename onto another's file is refused; nothing changes.
-	wantErr(t, "rename onto bob's", e.svc.Rename(ctx, "alice", "f", "b"), ErrNameTaken)
+	testkit.WantErr(t, "rename onto bob's", e.svc.Rename(ctx, "alice", "f", "b"), ErrNameTaken)
 	wantContent(t, "bob's", e.mustGet(t, "alice", "b", ""), []byte("b"))
 	wantContent(t, "alice's", e.mustGet(t, "alice", "f", "gpw"), []byte("g"))
 	// Missing files.
-	wantErr(t, "rename missing", e.svc.Rename(ctx, "alice", "nope", "x"), ErrNotFound)
-	wantErr(t, "remove missing", e.svc.Remove(ctx, "alice", "nope"), ErrNotFound)
-	wantErr(t, "hide missing", e.svc.SetHidden(ctx, "alice", "nope", true), ErrNotFound)
-	wantErr(t, "protect missing", e.svc.Protect(ctx, "alice", "nope", "x", ""), ErrNotFound)
+	testkit.WantErr(t, "rename missing", e.svc.Rename(ctx, "alice", "nope", "x"), ErrNotFound)
+	testkit.WantErr(t, "remove missing", e.svc.Remove(ctx, "alice", "nope"), ErrNotFound)
+	testkit.WantErr(t, "hide missing", e.svc.SetHidden(ctx, "alice", "nope", true), ErrNotFound)
+	testkit.WantErr(t, "protect missing", e.svc.Protect(ctx, "alice", "nope", "x", ""), ErrNotFound)
 	// Remove frees the content.
-	wantErr(t, "remove", e.svc.Remove(ctx, "alice", "f"), nil)
+	testkit.WantErr(t, "remove", e.svc.Remove(ctx, "alice", "f"), nil)
 	_, err = e.svc.Info(ctx, "alice", "f")
-	wantErr(t, "removed", err, ErrNotFound)
+	testkit.WantErr(t, "removed", err, ErrNotFound)
 	e.assertBlobCount(t, 1)
 
 	// RemoveOwnedBy removes every file of an account and no other.
@@ -406,7 +407,7 @@ func TestProtectUnprotect(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			e.mustPut(t, "alice", PutOptions{Name: "f", Password: tt.initial}, []byte("content"))
-			wantErr(t, tt.name, tt.op(e.svc), tt.want)
+			testkit.WantErr(t, tt.name, tt.op(e.svc), tt.want)
 			f, err := e.svc.Info(ctx, "bob", "f")
 			if err != nil {
 				t.Fatal(err)
@@ -421,7 +422,7 @@ func TestProtectUnprotect(t *testing.T) {
 						continue
 					}
 					_, err := e.get("bob", "f", other)
-					wantErr(t, "open with "+other, err, ErrWrongPassword)
+					testkit.WantErr(t, "open with "+other, err, ErrWrongPassword)
 				}
 			}
 		})
@@ -437,7 +438,7 @@ func TestPutOntoOthersName(t *testing.T) {
 	orig := e.mustPut(t, "alice", PutOptions{Name: "f", Password: "pw"}, []byte("alice's"))
 
 	_, err := e.svc.Create(ctx, "bob", PutOptions{Name: "f", Size: -1})
-	wantErr(t, "bob creates f", err, ErrNameTaken)
+	testkit.WantErr(t, "bob creates f", err, ErrNameTaken)
 
 	// Bob starts first; Alice's file appears before Bob commits.
 	u, err := e.svc.Create(ctx, "bob", PutOptions{Name: "g", Size: -1})
@@ -449,7 +450,7 @@ func TestPutOntoOthersName(t *testing.T) {
 	}
 	e.mustPut(t, "alice", PutOptions{Name: "g"}, []byte("alice's g"))
 	_, err = u.Commit(ctx)
-	wantErr(t, "bob commits g", err, ErrNameTaken)
+	testkit.WantErr(t, "bob commits g", err, ErrNameTaken)
 
 	after, err := e.svc.Info(ctx, "alice", "f")
 	if err != nil || after != orig {
@@ -467,8 +468,8 @@ func TestOwnerReplaceIsAtomic(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	oldContent := randBytes(t, 300<<10)
-	newContent := randBytes(t, 100<<10)
+	oldContent := testkit.RandBytes(t, 300<<10)
+	newContent := testkit.RandBytes(t, 100<<10)
 	e.mustPut(t, "alice", PutOptions{Name: "f", Password: "old"}, oldContent)
 
 	byRead, err := e.svc.Open(ctx, "bob", "f", "old")
@@ -500,18 +501,18 @@ func TestOwnerReplaceIsAtomic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !nf.Protected || nf.SHA256 != sum(newContent) {
+	if !nf.Protected || nf.SHA256 != testkit.SHA256Hex(newContent) {
 		t.Errorf("replaced file (keeps its protection): %+v", nf)
 	}
 
 	rest, err := readAll(byRead)
-	wantErr(t, "old reader (Read)", err, nil)
+	testkit.WantErr(t, "old reader (Read)", err, nil)
 	wantContent(t, "old reader (Read)", append(first, rest...), oldContent)
 	if !byRead.Verified() {
 		t.Error("old reader not verified")
 	}
 	got, err := readAllAt(byReadAt, 32<<10)
-	wantErr(t, "old reader (ReadAt)", err, nil)
+	testkit.WantErr(t, "old reader (ReadAt)", err, nil)
 	wantContent(t, "old reader (ReadAt)", got, oldContent)
 
 	wantContent(t, "new reader", e.mustGet(t, "bob", "f", "old"), newContent)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // fakeDisk reports as free a capacity less what the store's folders hold,
@@ -93,14 +95,14 @@ func TestUploadFreeSpaceReserve(t *testing.T) {
 			if c.declared {
 				opt.Size = c.size
 			}
-			content := randBytes(t, int(c.size))
+			content := testkit.RandBytes(t, int(c.size))
 			u, err := e.svc.Create(ctx, "alice", opt)
 			if c.atCreate {
-				wantErr(t, "Create", err, c.want)
+				testkit.WantErr(t, "Create", err, c.want)
 				e.assertTempEmpty(t)
 				return
 			}
-			wantErr(t, "Create", err, nil)
+			testkit.WantErr(t, "Create", err, nil)
 			var werr error
 			writes := 0
 			for off := 0; off < len(content) && werr == nil; off += packet {
@@ -113,13 +115,13 @@ func TestUploadFreeSpaceReserve(t *testing.T) {
 				writes++
 			}
 			if c.want == nil {
-				wantErr(t, "write", werr, nil)
+				testkit.WantErr(t, "write", werr, nil)
 				if _, err := u.Commit(ctx); err != nil {
 					t.Fatalf("Commit: %v", err)
 				}
 				wantContent(t, "stored", e.mustGet(t, "bob", "f", ""), content)
 			} else {
-				wantErr(t, "write", werr, c.want)
+				testkit.WantErr(t, "write", werr, c.want)
 				if reason := Reason(werr); reason != "no space left on the server; nothing stored" {
 					t.Errorf("reason %q", reason)
 				}
@@ -150,17 +152,17 @@ func TestUploadKeepOldFreeSpace(t *testing.T) {
 	const mib = 1 << 20
 	var disk *fakeDisk
 	e := newEnv(t, withDisk(1<<40, 16*mib, &disk))
-	old := randBytes(t, 4*mib)
+	old := testkit.RandBytes(t, 4*mib)
 	e.mustPut(t, "alice", PutOptions{Name: "f", Size: -1}, old)
 	ctx := context.Background()
 	u, err := e.svc.Create(ctx, "alice", PutOptions{Name: "f", Size: -1, KeepOld: true})
-	wantErr(t, "Create", err, nil)
+	testkit.WantErr(t, "Create", err, nil)
 	disk.capacity = 16*mib + 6*mib // 2 MiB above the reserve: less than the old content
 	if _, err := u.WriteAt([]byte("x"), 0); err != nil {
 		t.Fatalf("WriteAt: %v", err)
 	}
 	_, err = u.Commit(ctx)
-	wantErr(t, "Commit", err, ErrNoSpace)
+	testkit.WantErr(t, "Commit", err, ErrNoSpace)
 	wantContent(t, "old version kept", e.mustGet(t, "alice", "f", ""), old)
 	e.assertTempEmpty(t)
 }
@@ -249,7 +251,7 @@ func TestFullDiskDeleteAndHide(t *testing.T) {
 			})
 			e.mustPut(t, "alice", PutOptions{Name: "f"}, []byte("content"))
 			cat.full = true
-			wantErr(t, c.name, c.op(e), c.want)
+			testkit.WantErr(t, c.name, c.op(e), c.want)
 			if spare.releases != c.wantReleases {
 				t.Errorf("%s: reserve released %d times, want %d", c.name, spare.releases, c.wantReleases)
 			}
@@ -265,7 +267,7 @@ func TestRemoveRestoresReserve(t *testing.T) {
 		cfg.Spare = spare
 	})
 	e.mustPut(t, "alice", PutOptions{Name: "f"}, []byte("content"))
-	wantErr(t, "rm", e.svc.Remove(context.Background(), "alice", "f"), nil)
+	testkit.WantErr(t, "rm", e.svc.Remove(context.Background(), "alice", "f"), nil)
 	if spare.releases != 0 || spare.restores != 1 {
 		t.Errorf("releases %d, restores %d; want 0 and 1", spare.releases, spare.restores)
 	}
@@ -290,10 +292,10 @@ func TestDeletedAccountStoresNothing(t *testing.T) {
 	e := newEnv(t, func(cfg *Config) { cfg.Owners = owners })
 	ctx := context.Background()
 	_, err := e.svc.Create(ctx, "carol", PutOptions{Name: "c", Size: -1})
-	wantErr(t, "Create by a deleted account", err, ErrAccountGone)
+	testkit.WantErr(t, "Create by a deleted account", err, ErrAccountGone)
 
 	u, err := e.svc.Create(ctx, "alice", PutOptions{Name: "a", Size: -1})
-	wantErr(t, "Create", err, nil)
+	testkit.WantErr(t, "Create", err, nil)
 	if _, err := u.Write(bytes.Repeat([]byte("a"), 100)); err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +303,7 @@ func TestDeletedAccountStoresNothing(t *testing.T) {
 	owners.gone["alice"] = true
 	owners.mu.Unlock()
 	_, err = u.Commit(ctx)
-	wantErr(t, "Commit after the deletion began", err, ErrAccountGone)
+	testkit.WantErr(t, "Commit after the deletion began", err, ErrAccountGone)
 	if _, err := e.svc.Info(ctx, "bob", "a"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Info of the refused upload: %v, want not found", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sshelf/sshelf/internal/clientaddr"
+	"github.com/sshelf/sshelf/internal/testkit"
 	"github.com/sshelf/sshelf/internal/throttle"
 )
 
@@ -137,19 +138,19 @@ func TestDownloadTriesPerFileAndAddress(t *testing.T) {
 		if i == max-1 {
 			want = ErrThrottled
 		}
-		wantErr(t, fmt.Sprintf("try %d from one address", i), try(fmt.Sprint("acct", i), "192.0.2.5", file, "bad"), want)
+		testkit.WantErr(t, fmt.Sprintf("try %d from one address", i), try(fmt.Sprint("acct", i), "192.0.2.5", file, "bad"), want)
 	}
-	wantErr(t, "the address is locked, right password", try("newcomer", "192.0.2.5", "g2", "pw"), ErrThrottled)
-	wantErr(t, "the owner from that address is not", try("alice", "192.0.2.5", "g2", "pw"), nil)
-	wantErr(t, "another address", try("newcomer", "192.0.2.6", "g2", "pw"), nil)
+	testkit.WantErr(t, "the address is locked, right password", try("newcomer", "192.0.2.5", "g2", "pw"), ErrThrottled)
+	testkit.WantErr(t, "the owner from that address is not", try("alice", "192.0.2.5", "g2", "pw"), nil)
+	testkit.WantErr(t, "another address", try("newcomer", "192.0.2.6", "g2", "pw"), nil)
 
 	ctx := context.Background()
 	done, err := e.svc.Unlock(ctx, "192.0.2.5")
 	if err != nil || len(done) != 1 {
 		t.Fatalf("Unlock address = %q, %v", done, err)
 	}
-	wantErr(t, "after unlock", try("newcomer", "192.0.2.5", "g2", "pw"), nil)
-	wantErr(t, "bob's wrong try", try("bob", "192.0.2.8", "g3", "bad"), ErrWrongPassword)
+	testkit.WantErr(t, "after unlock", try("newcomer", "192.0.2.5", "g2", "pw"), nil)
+	testkit.WantErr(t, "bob's wrong try", try("bob", "192.0.2.8", "g3", "bad"), ErrWrongPassword)
 	if done, err := e.svc.Unlock(ctx, "bob"); err != nil || len(done) != 1 {
 		t.Fatalf("Unlock account = %q, %v", done, err)
 	}

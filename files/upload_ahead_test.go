@@ -4,6 +4,8 @@ import (
 	"context"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // Writes landing a little out of order, as from pkg/sftp's workers, are
@@ -11,7 +13,7 @@ import (
 func TestUploadHashesOutOfOrderWritesInOnePass(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	content := randBytes(t, 1<<20+1234)
+	content := testkit.RandBytes(t, 1<<20+1234)
 	const chunk = 32 << 10
 	var offs []int
 	for off := 0; off < len(content); off += chunk {
@@ -45,8 +47,8 @@ func TestUploadHashesOutOfOrderWritesInOnePass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.SHA256 != sum(content) {
-		t.Fatalf("sha256 %s, want %s", f.SHA256, sum(content))
+	if f.SHA256 != testkit.SHA256Hex(content) {
+		t.Fatalf("sha256 %s, want %s", f.SHA256, testkit.SHA256Hex(content))
 	}
 }
 
@@ -71,7 +73,7 @@ func TestUploadHashAfterRewrites(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, w := range tc.writes {
-				p := randBytes(t, w.n)
+				p := testkit.RandBytes(t, w.n)
 				copy(want[w.off:], p)
 				if _, err := up.WriteAt(p, int64(w.off)); err != nil {
 					t.Fatal(err)
@@ -81,8 +83,8 @@ func TestUploadHashAfterRewrites(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if f.SHA256 != sum(want) {
-				t.Fatalf("sha256 %s, want %s", f.SHA256, sum(want))
+			if f.SHA256 != testkit.SHA256Hex(want) {
+				t.Fatalf("sha256 %s, want %s", f.SHA256, testkit.SHA256Hex(want))
 			}
 			wantContent(t, "download", e.mustGet(t, "alice", tc.name, ""), want)
 		})

@@ -5,6 +5,8 @@ import (
 	"math"
 	"os"
 	"testing"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // An upload counts against the size limit and the quota as it grows, on
@@ -126,7 +128,7 @@ func TestUploadGrowth(t *testing.T) {
 			if tt.stored > 0 {
 				e.mustPut(t, "alice", PutOptions{Name: "s"}, make([]byte, tt.stored))
 			}
-			wantErr(t, "do", tt.do(e), tt.wantErr)
+			testkit.WantErr(t, "do", tt.do(e), tt.wantErr)
 			if got := e.svc.pending.held("alice"); got != tt.wantHeld {
 				t.Errorf("open uploads hold %d bytes of quota, want %d", got, tt.wantHeld)
 			}
@@ -153,7 +155,7 @@ func TestUploadReleasesQuota(t *testing.T) {
 				return err
 			}
 			_, err := u.Commit(ctx)
-			wantErr(t, "commit with a gap", err, ErrGaps)
+			testkit.WantErr(t, "commit with a gap", err, ErrGaps)
 			return nil
 		},
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"testing"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // An upload that keeps the old content (an SFTP open without TRUNC) has
@@ -92,7 +94,7 @@ func TestUploadKeepOld(t *testing.T) {
 			}
 			f, err := u.Commit(ctx)
 			if tt.want == nil {
-				wantErr(t, "commit", err, tt.wantErr)
+				testkit.WantErr(t, "commit", err, tt.wantErr)
 				wantContent(t, "the old version after a refused commit", e.mustGet(t, "alice", "f", ""), old)
 				e.assertTempEmpty(t)
 				return
@@ -100,8 +102,8 @@ func TestUploadKeepOld(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if f.Size != int64(len(tt.want)) || f.SHA256 != sum(tt.want) {
-				t.Errorf("recorded size %d sha %s, want %d %s", f.Size, f.SHA256[:12], len(tt.want), sum(tt.want)[:12])
+			if f.Size != int64(len(tt.want)) || f.SHA256 != testkit.SHA256Hex(tt.want) {
+				t.Errorf("recorded size %d sha %s, want %d %s", f.Size, f.SHA256[:12], len(tt.want), testkit.SHA256Hex(tt.want)[:12])
 			}
 			wantContent(t, "content", e.mustGet(t, "alice", "f", ""), tt.want)
 			e.assertBlobCount(t, 1)
@@ -125,7 +127,7 @@ func TestUploadKeepOldConflict(t *testing.T) {
 	u.WriteAt([]byte("!"), u.Size())
 	e.mustPut(t, "alice", PutOptions{Name: "f"}, []byte("version two"))
 	_, err = u.Commit(ctx)
-	wantErr(t, "commit over a newer version", err, ErrConflict)
+	testkit.WantErr(t, "commit over a newer version", err, ErrConflict)
 	wantContent(t, "content", e.mustGet(t, "alice", "f", ""), []byte("version two"))
 	e.assertTempEmpty(t)
 	e.assertBlobCount(t, 1)
@@ -152,7 +154,7 @@ func TestUploadKeepOldReadBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.SHA256 != sum([]byte("01XY45678Z")) {
+	if f.SHA256 != testkit.SHA256Hex([]byte("01XY45678Z")) {
 		t.Errorf("sha after read back and write: %s", f.SHA256)
 	}
 }
@@ -163,7 +165,7 @@ func TestUploadExclusive(t *testing.T) {
 	e := newEnv(t)
 	e.mustPut(t, "alice", PutOptions{Name: "mine"}, []byte("x"))
 	_, err := e.svc.Create(ctx, "alice", PutOptions{Name: "mine", Size: -1, Exclusive: true})
-	wantErr(t, "exclusive create of an existing name", err, ErrExists)
+	testkit.WantErr(t, "exclusive create of an existing name", err, ErrExists)
 	u, err := e.svc.Create(ctx, "alice", PutOptions{Name: "new", Size: -1, Exclusive: true})
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +173,7 @@ func TestUploadExclusive(t *testing.T) {
 	u.Write([]byte("a"))
 	e.mustPut(t, "alice", PutOptions{Name: "new"}, []byte("raced in"))
 	_, err = u.Commit(ctx)
-	wantErr(t, "exclusive commit after another created the name", err, ErrExists)
+	testkit.WantErr(t, "exclusive commit after another created the name", err, ErrExists)
 	wantContent(t, "content", e.mustGet(t, "alice", "new", ""), []byte("raced in"))
 }
 
@@ -180,7 +182,7 @@ func TestUploadMustExist(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	_, err := e.svc.Create(ctx, "alice", PutOptions{Name: "missing", Size: -1, MustExist: true})
-	wantErr(t, "open without CREAT of a missing name", err, ErrNotFound)
+	testkit.WantErr(t, "open without CREAT of a missing name", err, ErrNotFound)
 	e.mustPut(t, "alice", PutOptions{Name: "there"}, []byte("x"))
 	u, err := e.svc.Create(ctx, "alice", PutOptions{Name: "there", Size: -1, MustExist: true, KeepOld: true})
 	if err != nil {

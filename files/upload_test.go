@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // Rule 6: an interrupted upload leaves nothing behind.
@@ -51,14 +53,14 @@ func TestUploadAbortLeavesNothing(t *testing.T) {
 				t.Errorf("second Abort: %v", err)
 			}
 			_, err = u.Commit(ctx)
-			wantErr(t, "Commit after Abort", err, ErrClosed)
+			testkit.WantErr(t, "Commit after Abort", err, ErrClosed)
 			_, err = u.Write([]byte("x"))
-			wantErr(t, "Write after Abort", err, ErrClosed)
+			testkit.WantErr(t, "Write after Abort", err, ErrClosed)
 			_, err = u.WriteAt([]byte("x"), 0)
-			wantErr(t, "WriteAt after Abort", err, ErrClosed)
-			wantErr(t, "Truncate after Abort", u.Truncate(0), ErrClosed)
+			testkit.WantErr(t, "WriteAt after Abort", err, ErrClosed)
+			testkit.WantErr(t, "Truncate after Abort", u.Truncate(0), ErrClosed)
 			_, err = e.svc.Info(ctx, "alice", "f")
-			wantErr(t, "Info", err, ErrNotFound)
+			testkit.WantErr(t, "Info", err, ErrNotFound)
 			e.assertTempEmpty(t)
 			e.assertBlobCount(t, 0)
 		})
@@ -78,19 +80,19 @@ func TestUploadCommitErrors(t *testing.T) {
 		createErr error
 		commitErr error
 	}{
-		{"wrong sha256", PutOptions{SHA256: sum([]byte("other")), Size: -1}, content, nil, ErrHashMismatch},
-		{"sha256 of a prefix", PutOptions{SHA256: sum(content[:5]), Size: -1}, content, nil, ErrHashMismatch},
-		{"right sha256", PutOptions{SHA256: sum(content), Size: -1}, content, nil, nil},
-		{"right sha256 upper case", PutOptions{SHA256: strings.ToUpper(sum(content)), Size: -1}, content, nil, nil},
-		{"sha256 too short", PutOptions{SHA256: sum(content)[:63], Size: -1}, content, ErrBadHash, nil},
-		{"sha256 too long", PutOptions{SHA256: sum(content) + "0", Size: -1}, content, ErrBadHash, nil},
-		{"sha256 not hex", PutOptions{SHA256: "g" + sum(content)[1:], Size: -1}, content, ErrBadHash, nil},
+		{"wrong sha256", PutOptions{SHA256: testkit.SHA256Hex([]byte("other")), Size: -1}, content, nil, ErrHashMismatch},
+		{"sha256 of a prefix", PutOptions{SHA256: testkit.SHA256Hex(content[:5]), Size: -1}, content, nil, ErrHashMismatch},
+		{"right sha256", PutOptions{SHA256: testkit.SHA256Hex(content), Size: -1}, content, nil, nil},
+		{"right sha256 upper case", PutOptions{SHA256: strings.ToUpper(testkit.SHA256Hex(content)), Size: -1}, content, nil, nil},
+		{"sha256 too short", PutOptions{SHA256: testkit.SHA256Hex(content)[:63], Size: -1}, content, ErrBadHash, nil},
+		{"sha256 too long", PutOptions{SHA256: testkit.SHA256Hex(content) + "0", Size: -1}, content, ErrBadHash, nil},
+		{"sha256 not hex", PutOptions{SHA256: "g" + testkit.SHA256Hex(content)[1:], Size: -1}, content, ErrBadHash, nil},
 		{"declared size not reached", PutOptions{Size: int64(len(content)) + 1}, content, nil, ErrIncomplete},
 		{"declared size exceeded", PutOptions{Size: int64(len(content)) - 1}, content, nil, ErrIncomplete},
 		{"declared size zero, content", PutOptions{Size: 0}, content, nil, ErrIncomplete},
 		{"declared size met", PutOptions{Size: int64(len(content))}, content, nil, nil},
 		{"empty file", PutOptions{Size: 0}, nil, nil, nil},
-		{"empty file, unknown size", PutOptions{Size: -1, SHA256: sum(nil)}, nil, nil, nil},
+		{"empty file, unknown size", PutOptions{Size: -1, SHA256: testkit.SHA256Hex(nil)}, nil, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,7 +102,7 @@ func TestUploadCommitErrors(t *testing.T) {
 			opt := tt.opt
 			opt.Name = "f"
 			u, err := e.svc.Create(ctx, "alice", opt)
-			wantErr(t, "Create", err, tt.createErr)
+			testkit.WantErr(t, "Create", err, tt.createErr)
 			if err != nil {
 				e.assertTempEmpty(t)
 				return
@@ -109,16 +111,16 @@ func TestUploadCommitErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			f, err := u.Commit(ctx)
-			wantErr(t, "Commit", err, tt.commitErr)
+			testkit.WantErr(t, "Commit", err, tt.commitErr)
 			_, err = u.Commit(ctx)
-			wantErr(t, "second Commit", err, ErrClosed)
+			testkit.WantErr(t, "second Commit", err, ErrClosed)
 			e.assertTempEmpty(t)
 			e.assertBlobCount(t, 1)
 			if tt.commitErr != nil {
 				wantContent(t, "untouched", e.mustGet(t, "bob", "f", ""), []byte("previous"))
 				return
 			}
-			if f.SHA256 != sum(tt.write) || f.Size != int64(len(tt.write)) {
+			if f.SHA256 != testkit.SHA256Hex(tt.write) || f.Size != int64(len(tt.write)) {
 				t.Errorf("committed %+v", f)
 			}
 			wantContent(t, "stored", e.mustGet(t, "bob", "f", ""), tt.write)
@@ -144,8 +146,8 @@ func TestUploadOutOfOrderConcurrentWriteAt(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
-			content := randBytes(t, tt.size)
-			u, err := e.svc.Create(ctx, "alice", PutOptions{Name: "f", Size: int64(tt.size), SHA256: sum(content)})
+			content := testkit.RandBytes(t, tt.size)
+			u, err := e.svc.Create(ctx, "alice", PutOptions{Name: "f", Size: int64(tt.size), SHA256: testkit.SHA256Hex(content)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -187,8 +189,8 @@ func TestUploadOutOfOrderConcurrentWriteAt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if f.SHA256 != sum(content) {
-				t.Errorf("recorded sha %s, want %s", f.SHA256, sum(content))
+			if f.SHA256 != testkit.SHA256Hex(content) {
+				t.Errorf("recorded sha %s, want %s", f.SHA256, testkit.SHA256Hex(content))
 			}
 			wantContent(t, "stored", e.mustGet(t, "bob", "f", ""), content)
 		})
@@ -251,8 +253,8 @@ func TestUploadRewriteAndTruncate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if f.Size != int64(len(tt.want)) || f.SHA256 != sum(tt.want) {
-				t.Errorf("committed size %d sha %s, want %d %s", f.Size, f.SHA256, len(tt.want), sum(tt.want))
+			if f.Size != int64(len(tt.want)) || f.SHA256 != testkit.SHA256Hex(tt.want) {
+				t.Errorf("committed size %d sha %s, want %d %s", f.Size, f.SHA256, len(tt.want), testkit.SHA256Hex(tt.want))
 			}
 			wantContent(t, "stored", e.mustGet(t, "bob", "f", ""), tt.want)
 		})
@@ -297,8 +299,8 @@ func TestUploadEmptyWriteAtPastEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("download of %+v: %v", f, err)
 	}
-	if f.Size != int64(len(got)) || f.SHA256 != sum(got) {
-		t.Errorf("recorded size %d sha %s, stored %d bytes sha %s", f.Size, f.SHA256, len(got), sum(got))
+	if f.Size != int64(len(got)) || f.SHA256 != testkit.SHA256Hex(got) {
+		t.Errorf("recorded size %d sha %s, stored %d bytes sha %s", f.Size, f.SHA256, len(got), testkit.SHA256Hex(got))
 	}
 }
 
@@ -347,13 +349,13 @@ func TestMaxFileSize(t *testing.T) {
 				t.Fatalf("Limits() = %+v", e.svc.Limits())
 			}
 			u, err := e.svc.Create(ctx, "alice", PutOptions{Name: "f", Size: tt.size})
-			wantErr(t, "Create", err, tt.createErr)
+			testkit.WantErr(t, "Create", err, tt.createErr)
 			if err != nil {
 				e.assertTempEmpty(t)
 				return
 			}
 			err = tt.do(u)
-			wantErr(t, "write", err, tt.writeErr)
+			testkit.WantErr(t, "write", err, tt.writeErr)
 			if err != nil {
 				u.Abort()
 				e.assertTempEmpty(t)
@@ -375,20 +377,20 @@ func TestQuota(t *testing.T) {
 	e.mustPut(t, "alice", PutOptions{Name: "a"}, make([]byte, 60))
 
 	_, err := e.svc.Create(ctx, "alice", PutOptions{Name: "b", Size: 41})
-	wantErr(t, "declared past the quota", err, ErrQuota)
+	testkit.WantErr(t, "declared past the quota", err, ErrQuota)
 	_, err = e.put("alice", PutOptions{Name: "b"}, make([]byte, 41))
-	wantErr(t, "written past the quota", err, ErrQuota)
+	testkit.WantErr(t, "written past the quota", err, ErrQuota)
 	e.assertTempEmpty(t)
 	e.mustPut(t, "alice", PutOptions{Name: "b"}, make([]byte, 40)) // exactly full
 	_, err = e.put("alice", PutOptions{Name: "c"}, []byte{1})
-	wantErr(t, "full", err, ErrQuota)
+	testkit.WantErr(t, "full", err, ErrQuota)
 	e.mustPut(t, "alice", PutOptions{Name: "c"}, nil) // empty files fit
 
 	// Replace: a's 60 bytes are freed by its replacement.
 	e.mustPut(t, "alice", PutOptions{Name: "a"}, make([]byte, 60))
 	e.mustPut(t, "alice", PutOptions{Name: "a", Size: 50}, make([]byte, 50))
 	_, err = e.put("alice", PutOptions{Name: "a"}, make([]byte, 61))
-	wantErr(t, "replace past the quota", err, ErrQuota)
+	testkit.WantErr(t, "replace past the quota", err, ErrQuota)
 	wantContent(t, "a after a refused replace", e.mustGet(t, "bob", "a", ""), make([]byte, 50))
 
 	// Another account has its own quota.
@@ -408,12 +410,12 @@ func TestQuota(t *testing.T) {
 	_, err = u1.Write(make([]byte, 60))
 	must(t, err)
 	_, err = u2.Write(make([]byte, 60))
-	wantErr(t, "second upload past the room the first left", err, ErrQuota)
+	testkit.WantErr(t, "second upload past the room the first left", err, ErrQuota)
 	u2.Abort()
 	_, err = u1.Commit(ctx)
-	wantErr(t, "first commit", err, nil)
+	testkit.WantErr(t, "first commit", err, nil)
 	_, err = e2.svc.Info(ctx, "alice", "y")
-	wantErr(t, "y", err, ErrNotFound)
+	testkit.WantErr(t, "y", err, ErrNotFound)
 	e2.assertTempEmpty(t)
 	e2.assertBlobCount(t, 1)
 }
@@ -435,7 +437,7 @@ func TestDownloadDetectsCorruption(t *testing.T) {
 		{"truncated by one byte", func(t *testing.T, p string, c []byte) { must(t, os.Truncate(p, size-1)) }},
 		{"emptied", func(t *testing.T, p string, c []byte) { must(t, os.Truncate(p, 0)) }},
 		{"replaced by another content of the same size", func(t *testing.T, p string, c []byte) {
-			must(t, os.WriteFile(p, randBytes(t, size), 0o600))
+			must(t, os.WriteFile(p, testkit.RandBytes(t, size), 0o600))
 		}},
 	}
 	readers := []struct {
@@ -480,7 +482,7 @@ func TestDownloadDetectsCorruption(t *testing.T) {
 		for _, r := range readers {
 			t.Run(c.name+"/"+r.name, func(t *testing.T) {
 				t.Parallel()
-				content := randBytes(t, size)
+				content := testkit.RandBytes(t, size)
 				e.mustPut(t, "alice", PutOptions{Name: r.name}, content)
 				c.do(t, e.blobPath(t, r.name), content)
 				d, err := e.svc.Open(ctx, "bob", r.name, "")
@@ -492,7 +494,7 @@ func TestDownloadDetectsCorruption(t *testing.T) {
 				if err == nil || err == io.EOF {
 					t.Fatalf("read %d bytes of a corrupt file without error (%v)", len(got), err)
 				}
-				wantErr(t, "read", err, ErrCorrupt)
+				testkit.WantErr(t, "read", err, ErrCorrupt)
 				if bytes.Equal(got, content) {
 					t.Error("the whole content was delivered")
 				}
@@ -501,9 +503,9 @@ func TestDownloadDetectsCorruption(t *testing.T) {
 				}
 				// The error sticks.
 				_, err = d.Read(make([]byte, 10))
-				wantErr(t, "Read after", err, ErrCorrupt)
+				testkit.WantErr(t, "Read after", err, ErrCorrupt)
 				_, err = d.ReadAt(make([]byte, 10), 0)
-				wantErr(t, "ReadAt after", err, ErrCorrupt)
+				testkit.WantErr(t, "ReadAt after", err, ErrCorrupt)
 			})
 		}
 	}
@@ -522,7 +524,7 @@ func TestDownloadIntact(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	for _, size := range []int{0, 1, 4096, 100_001} {
-		content := randBytes(t, size)
+		content := testkit.RandBytes(t, size)
 		name := strings.Repeat("f", 1) + string(rune('a'+size%26))
 		e.mustPut(t, "alice", PutOptions{Name: name}, content)
 		for _, how := range []string{"Read", "ReadAt"} {
@@ -554,7 +556,7 @@ func TestRecover(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t)
-	kept := randBytes(t, 5000)
+	kept := testkit.RandBytes(t, 5000)
 	e.mustPut(t, "alice", PutOptions{Name: "kept"}, kept)
 	e.mustPut(t, "alice", PutOptions{Name: "hidden", Hidden: true, Password: "pw"}, []byte("h"))
 
@@ -585,7 +587,7 @@ func TestRecover(t *testing.T) {
 	wantContent(t, "kept", e.mustGet(t, "bob", "kept", ""), kept)
 	wantContent(t, "hidden", e.mustGet(t, "bob", "hidden", "pw"), []byte("h"))
 	_, err = e.svc.Info(ctx, "alice", "partial")
-	wantErr(t, "partial", err, ErrNotFound)
+	testkit.WantErr(t, "partial", err, ErrNotFound)
 	// Idempotent.
 	must(t, e.svc.Recover(ctx))
 	e.assertBlobCount(t, 2)
@@ -599,14 +601,14 @@ func TestConcurrentUploadsSameName(t *testing.T) {
 	const n = 8
 	contents := make([][]byte, n)
 	for i := range contents {
-		contents[i] = randBytes(t, 64<<10+i)
+		contents[i] = testkit.RandBytes(t, 64<<10+i)
 	}
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			u, err := e.svc.Create(ctx, "alice", PutOptions{Name: "same", Size: -1, SHA256: sum(contents[i])})
+			u, err := e.svc.Create(ctx, "alice", PutOptions{Name: "same", Size: -1, SHA256: testkit.SHA256Hex(contents[i])})
 			if err != nil {
 				t.Error(err)
 				return
@@ -638,7 +640,7 @@ func TestConcurrentUploadsSameName(t *testing.T) {
 	if winner < 0 {
 		t.Fatalf("content (%d bytes) is none of the uploads", len(got))
 	}
-	if f.SHA256 != sum(got) || f.Size != int64(len(got)) {
+	if f.SHA256 != testkit.SHA256Hex(got) || f.Size != int64(len(got)) {
 		t.Errorf("record %+v does not match the content of upload %d", f, winner)
 	}
 	e.assertBlobCount(t, 1)
@@ -671,7 +673,7 @@ func TestConcurrentUploadsSameNameDifferentOwners(t *testing.T) {
 			ok++
 			continue
 		}
-		wantErr(t, users[i], err, ErrNameTaken)
+		testkit.WantErr(t, users[i], err, ErrNameTaken)
 	}
 	if ok != 1 {
 		t.Fatalf("%d uploads won: %v", ok, errs)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sshelf/sshelf/app"
 	"github.com/sshelf/sshelf/app/apptest"
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // dialFrom logs in as user from a chosen loopback source address. Each
@@ -209,24 +210,7 @@ func TestLoginFloodMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	runtime.GC()
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}()
+	peak := testkit.SampleHeap(t)
 	var wg sync.WaitGroup
 	var accepted, refused atomic.Int64
 	for i := 0; i < 500; i++ {
@@ -251,9 +235,7 @@ func TestLoginFloodMemory(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	close(stop)
-	<-sampled
-	mib := float64(peak.Load()) / (1 << 20)
+	mib := float64(peak()) / (1 << 20)
 	t.Logf("500 concurrent bad logins: %d refused, %d accepted; peak heap in use %.1f MiB", refused.Load(), accepted.Load(), mib)
 	if accepted.Load() != 0 {
 		t.Fatalf("%d bad logins accepted", accepted.Load())

@@ -3,21 +3,17 @@ package loadtest
 import (
 	"bytes"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	mrand "math/rand/v2"
-	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/sshelf/sshelf/app/apptest"
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 const (
@@ -35,11 +31,12 @@ func TestStress(t *testing.T) {
 	}
 	// Earlier tests' servers may still be winding down: start from a
 	// settled baseline, or a leak could hide under their leftovers.
-	goroutinesBefore, fdsBefore := settled(t)
+	before := testkit.Settled()
 	// The server lives in a subtest, so that it has stopped, and its
 	// database is closed, when the leak check runs.
 	t.Run("load", stress)
-	assertNoLeaks(t, goroutinesBefore, fdsBefore)
+	// Give or take the runtime's own few.
+	testkit.NoLeaks(t, before, 5)
 }
 
 func stress(t *testing.T) {
@@ -50,8 +47,8 @@ func stress(t *testing.T) {
 	clients := make([]*gossh.Client, accounts)
 	readers := make([]*gossh.Client, accounts)
 	for i := range clients {
-		clients[i] = dial(t, srv, fmt.Sprintf("user%02d", i), "pw")
-		readers[i] = dial(t, srv, fmt.Sprintf("user%02d", i), "pw")
+		clients[i] = srv.Dial(t, fmt.Sprintf("user%02d", i), "pw")
+		readers[i] = srv.Dial(t, fmt.Sprintf("user%02d", i), "pw")
 	}
 
 	var errs, mismatches, ops atomic.Int64
@@ -76,8 +73,7 @@ func stress(t *testing.T) {
 					name := fmt.Sprintf("u%02d-w%d-%d", a, w, i)
 					content := make([]byte, 1+mrand.IntN(64<<10))
 					rand.Read(content)
-					sum := sha256.Sum256(content)
-					want := hex.EncodeToString(sum[:])
+					want := testkit.SHA256Hex(content)
 
 					r, err := runExec(c, bytes.NewReader(content), "put "+quote(name))
 					ops.Add(1)
@@ -93,7 +89,7 @@ func stress(t *testing.T) {
 						fail("get %s: err=%v code=%d stderr=%s", name, err, r.code, r.stderr)
 						continue
 					}
-					if got := sha256.Sum256(r.stdout); hex.EncodeToString(got[:]) != want {
+					if testkit.SHA256Hex(r.stdout) != want {
 						mismatches.Add(1)
 					}
 					r, err = runExec(reader, nil, "info --json "+quote(name))
@@ -158,62 +154,4 @@ func racingUploads(t *testing.T, c *gossh.Client) {
 			t.Fatalf("round %d: racing uploads left a mix of %d bytes", round, len(r.stdout))
 		}
 	}
-}
-
-func dial(t *testing.T, srv *apptest.Server, user, pw string) *gossh.Client {
-	t.Helper()
-	c, err := gossh.Dial("tcp", srv.Addr, srv.ClientConfig(user, gossh.Password(pw)))
-	if err != nil {
-		t.Fatalf("dial as %s: %v", user, err)
-	}
-	return c
-}
-
-func openFDs(t *testing.T) int {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("cannot count file descriptors: %v", err)
-	}
-	return len(entries)
-}
-
-// assertNoLeaks waits (bounded) for the goroutine and descriptor counts to
-// come back to where they were before the server started, give or take the
-// runtime's own few.
-func assertNoLeaks(t *testing.T, goroutines, fds int) {
-	t.Helper()
-	var g, f int
-	for i := 0; i < 100; i++ {
-		g, f = runtime.NumGoroutine(), openFDs(t)
-		if g <= goroutines+5 && f <= fds+5 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Logf("after: goroutines %d (before %d), open fds %d (before %d)", g, goroutines, f, fds)
-	if g > goroutines+5 {
-		buf := make([]byte, 1<<20)
-		t.Fatalf("goroutine leak: %d before, %d after\n%s", goroutines, g, buf[:runtime.Stack(buf, true)])
-	}
-	if f > fds+5 {
-		t.Fatalf("file descriptor leak: %d before, %d after", fds, f)
-	}
-}
-
-// settled waits (bounded) until the goroutine and descriptor counts stop
-// falling, and returns them.
-func settled(t *testing.T) (goroutines, fds int) {
-	t.Helper()
-	g, f := runtime.NumGoroutine(), openFDs(t)
-	for i, steady := 0, 0; i < 100 && steady < 5; i++ {
-		time.Sleep(100 * time.Millisecond)
-		g2, f2 := runtime.NumGoroutine(), openFDs(t)
-		if g2 >= g && f2 >= f {
-			steady++
-		} else {
-			steady = 0
-		}
-		g, f = g2, f2
-	}
-	return g, f
 }

@@ -15,7 +15,7 @@ import (
 // once (OpenSSH's MaxSessions); a closed one frees its place.
 func TestChannelsPerConnection(t *testing.T) {
 	srv := apptest.Start(t, nil)
-	conn := dial(t, srv, "alice", "pw")
+	conn := srv.Dial(t, "alice", "pw")
 	var open []gossh.Channel
 	for i := 0; i < 10; i++ {
 		ch, reqs, err := conn.OpenChannel("session", nil)

@@ -26,13 +26,13 @@ type sessionLimiter struct {
 
 	mu     sync.Mutex
 	total  int
-	byUser map[string]int
-	byAddr map[string]int
+	byUser counter
+	byAddr counter
 }
 
 func newSessionLimiter(max, perUser, perAddr int) *sessionLimiter {
 	return &sessionLimiter{max: max, perUser: perUser, perAddr: perAddr,
-		byUser: make(map[string]int), byAddr: make(map[string]int)}
+		byUser: counter{}, byAddr: counter{}}
 }
 
 // acquire takes a slot for user at addr, or fails; release gives it back.
@@ -40,28 +40,24 @@ func (l *sessionLimiter) acquire(user, addr string) (release func(), err error) 
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
-	case l.perAddr > 0 && l.byAddr[addr] >= l.perAddr:
+	case l.byAddr.full(addr, l.perAddr):
 		return nil, errTooManySessionsForAddr
-	case l.perUser > 0 && l.byUser[user] >= l.perUser:
+	case l.byUser.full(user, l.perUser):
 		return nil, errTooManySessionsForUser
-	case l.max > 0 && l.total >= l.max:
+	case atLimit(l.total, l.max):
 		return nil, errTooManySessions
 	}
 	l.total++
-	l.byUser[user]++
-	l.byAddr[addr]++
+	l.byUser.add(user)
+	l.byAddr.add(addr)
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			l.mu.Lock()
 			defer l.mu.Unlock()
 			l.total--
-			if l.byUser[user]--; l.byUser[user] == 0 {
-				delete(l.byUser, user)
-			}
-			if l.byAddr[addr]--; l.byAddr[addr] == 0 {
-				delete(l.byAddr, addr)
-			}
+			l.byUser.done(user)
+			l.byAddr.done(addr)
 		})
 	}, nil
 }

@@ -26,16 +26,15 @@ var (
 type connLimiter struct {
 	maxUnauth, maxUnauthPerAddr, maxPerAddr int
 
-	mu     sync.Mutex
-	unauth int
-	byAddr map[string]*addrConns
+	mu           sync.Mutex
+	unauth       int
+	unauthByAddr counter
+	byAddr       counter // all connections
 }
-
-type addrConns struct{ unauth, all int }
 
 func newConnLimiter(maxUnauth, maxUnauthPerAddr, maxPerAddr int) *connLimiter {
 	return &connLimiter{maxUnauth: maxUnauth, maxUnauthPerAddr: maxUnauthPerAddr, maxPerAddr: maxPerAddr,
-		byAddr: make(map[string]*addrConns)}
+		unauthByAddr: counter{}, byAddr: counter{}}
 }
 
 // connSlot is one admitted connection's place in the counts.
@@ -50,22 +49,17 @@ type connSlot struct {
 func (l *connLimiter) admit(addr string) (*connSlot, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	a := l.byAddr[addr]
-	if a == nil {
-		a = &addrConns{}
-	}
 	switch {
-	case l.maxPerAddr > 0 && a.all >= l.maxPerAddr:
+	case l.byAddr.full(addr, l.maxPerAddr):
 		return nil, errTooManyConnectionsForAddr
-	case l.maxUnauthPerAddr > 0 && a.unauth >= l.maxUnauthPerAddr:
+	case l.unauthByAddr.full(addr, l.maxUnauthPerAddr):
 		return nil, errTooManyUnauthenticatedForAddr
-	case l.maxUnauth > 0 && l.unauth >= l.maxUnauth:
+	case atLimit(l.unauth, l.maxUnauth):
 		return nil, errTooManyUnauthenticated
 	}
-	l.byAddr[addr] = a
-	a.unauth++
-	a.all++
 	l.unauth++
+	l.unauthByAddr.add(addr)
+	l.byAddr.add(addr)
 	return &connSlot{l: l, addr: addr}, nil
 }
 
@@ -79,7 +73,7 @@ func (s *connSlot) authenticated() {
 	}
 	s.authed = true
 	l.unauth--
-	l.byAddr[s.addr].unauth--
+	l.unauthByAddr.done(s.addr)
 }
 
 // release gives the slot back when the connection closes; again is a no-op.
@@ -91,14 +85,11 @@ func (s *connSlot) release() {
 		return
 	}
 	s.done = true
-	a := l.byAddr[s.addr]
 	if !s.authed {
 		l.unauth--
-		a.unauth--
+		l.unauthByAddr.done(s.addr)
 	}
-	if a.all--; a.all == 0 {
-		delete(l.byAddr, s.addr)
-	}
+	l.byAddr.done(s.addr)
 }
 
 // counts returns the unauthenticated connections in total and, for addr,
@@ -106,10 +97,7 @@ func (s *connSlot) release() {
 func (l *connLimiter) counts(addr string) (unauth, addrUnauth, addrAll int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if a := l.byAddr[addr]; a != nil {
-		addrUnauth, addrAll = a.unauth, a.all
-	}
-	return l.unauth, addrUnauth, addrAll
+	return l.unauth, l.unauthByAddr[addr], l.byAddr[addr]
 }
 
 // refusalLog logs refused connections at most once per interval, with how

@@ -17,14 +17,13 @@ import (
 	"time"
 
 	"github.com/gliderlabs/ssh"
-	"github.com/pkg/sftp"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/sshelf/sshelf/app"
 	"github.com/sshelf/sshelf/app/apptest"
 	"github.com/sshelf/sshelf/files"
-	"github.com/sshelf/sshelf/internal/passhash"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
+	"github.com/sshelf/sshelf/internal/testkit"
 	"github.com/sshelf/sshelf/sshd"
 )
 
@@ -94,7 +93,7 @@ func startBoomServer(t *testing.T, tui sshd.TUIFunc) *boomServer {
 	}
 	svc := files.NewService(files.Config{
 		Catalog: boomCatalog{cat}, Blobs: blobs, Logger: logger,
-		Hasher: passhash.New(passhash.Params{Time: 1, Memory: 64, Threads: 1, KeyLen: 32, SaltLen: 16}, 2),
+		Hasher: testkit.CheapHasher(2),
 	})
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -163,11 +162,6 @@ func (b *boomServer) wantPanics(t *testing.T, what string) {
 			t.Errorf("%s: logged %v, want level ERROR, the panic and its stack", what, rec)
 		}
 	}
-}
-
-func (b *boomServer) tmpEmpty(t *testing.T) {
-	t.Helper()
-	tmpEmpty(t, b.blobs)
 }
 
 // run runs an exec command on conn and returns its exit status and stderr.
@@ -243,7 +237,7 @@ func TestPanicInASessionEndsThatSessionOnly(t *testing.T) {
 			t.Fatalf("after %s: whoami exit %d %s", tt.name, code, stderr)
 		}
 	}
-	b.tmpEmpty(t)
+	testkit.WaitTmpEmpty(t, b.blobs)
 	if code, _ := run(t, b.dial(t), "ls", "", false); code != 0 {
 		t.Errorf("a new connection: ls exit %d", code)
 	}
@@ -254,20 +248,7 @@ func TestPanicInASessionEndsThatSessionOnly(t *testing.T) {
 func TestPanicInAnSFTPHandlerIsAnErrorStatus(t *testing.T) {
 	t.Parallel()
 	b := startBoomServer(t, nil)
-	sess, err := b.dial(t).NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, _ := sess.StdinPipe()
-	r, _ := sess.StdoutPipe()
-	if err := sess.RequestSubsystem("sftp"); err != nil {
-		t.Fatal(err)
-	}
-	c, err := sftp.NewClientPipe(r, w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := sftpOn(t, b.dial(t), nil)
 	for _, tt := range []struct {
 		name string
 		do   func() error
@@ -297,7 +278,7 @@ func TestPanicInAnSFTPHandlerIsAnErrorStatus(t *testing.T) {
 		}
 	}
 	sftpPut(t, c, "fine", []byte("still serving"))
-	b.tmpEmpty(t)
+	testkit.WaitTmpEmpty(t, b.blobs)
 }
 
 type lockedBuffer struct {

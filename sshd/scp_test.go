@@ -12,6 +12,7 @@ import (
 
 	"github.com/sshelf/sshelf/app/apptest"
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // The legacy scp protocol, spoken by hand, for what OpenSSH's scp never
@@ -70,7 +71,7 @@ func notStored(t *testing.T, srv *apptest.Server, name string) {
 	if _, err := srv.App.Files.Info(context.Background(), "alice", name); !errors.Is(err, files.ErrNotFound) {
 		t.Errorf("%s was stored: %v", name, err)
 	}
-	waitTempEmpty(t, srv)
+	testkit.WaitTmpEmpty(t, srv.Data)
 }
 
 func TestSCPSinkCommitsAfterTheFinalStatus(t *testing.T) {
@@ -103,7 +104,7 @@ func TestSCPSinkCommitsAfterTheFinalStatus(t *testing.T) {
 		t.Errorf("exit %d", code)
 	}
 	f, err := srv.App.Files.Info(context.Background(), "alice", "hello")
-	if err != nil || f.SHA256 != hexSum([]byte("hello")) || f.Hidden {
+	if err != nil || f.SHA256 != testkit.SHA256Hex([]byte("hello")) || f.Hidden {
 		t.Errorf("stored %+v, %v", f, err)
 	}
 }

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/sshelf/sshelf/files"
-	"github.com/sshelf/sshelf/internal/passhash"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
+	"github.com/sshelf/sshelf/internal/testkit"
 	"github.com/sshelf/sshelf/internal/throttle"
 	"github.com/sshelf/sshelf/internal/throttle/sqlitethrottle"
 )
@@ -142,7 +142,7 @@ func newFuzzHarness(tb testing.TB) *fuzzHarness {
 	svc := files.NewService(files.Config{
 		Attempts: attempts,
 		Catalog:  cat, Blobs: blobs,
-		Hasher: passhash.New(passhash.Params{Time: 1, Memory: 64, Threads: 1, KeyLen: 32, SaltLen: 16}, 2),
+		Hasher: testkit.CheapHasher(2),
 		// Small limits keep the disk use of an input bounded, and reach
 		// the quota and size checks.
 		Limits:         files.Limits{MaxFileSize: 256 << 10, Quota: 1 << 20},

@@ -6,17 +6,15 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pkg/sftp"
 
 	"github.com/sshelf/sshelf/app/apptest"
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // TestSFTPLargeTransferMemory uploads and downloads a large file (1 GiB by
@@ -39,7 +37,7 @@ func TestSFTPLargeTransferMemory(t *testing.T) {
 	c := sftpClientOpts(t, srv, "alice", "pw-a", nil,
 		sftp.UseConcurrentWrites(true), sftp.MaxConcurrentRequestsPerFile(64))
 
-	peak := sampleHeap(t)
+	peak := testkit.SampleHeap(t)
 	start := time.Now()
 	f, err := c.Create("large")
 	if err != nil {
@@ -77,39 +75,6 @@ func TestSFTPLargeTransferMemory(t *testing.T) {
 	if heap > 256<<20 {
 		t.Errorf("peak heap %d MiB for a %d MiB transfer: memory is not flat", heap>>20, size>>20)
 	}
-}
-
-// sampleHeap samples the heap in use until the returned function is
-// called; that returns the peak.
-func sampleHeap(t *testing.T) func() uint64 {
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
-			}
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	var once sync.Once
-	end := func() uint64 {
-		once.Do(func() { close(stop); wg.Wait() })
-		return peak.Load()
-	}
-	t.Cleanup(func() { end() })
-	return end
 }
 
 // peakRSS is the process's peak resident set (VmHWM), where Linux says.

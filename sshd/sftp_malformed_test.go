@@ -14,6 +14,7 @@ import (
 
 	"github.com/sshelf/sshelf/app"
 	"github.com/sshelf/sshelf/app/apptest"
+	"github.com/sshelf/sshelf/internal/testkit"
 	"github.com/sshelf/sshelf/sshd"
 )
 
@@ -185,7 +186,7 @@ func TestSFTPMalformedSetstatIsAnErrorAndTheServerGoesOn(t *testing.T) {
 	if strings.Contains(srv.Log.String(), "panic") {
 		t.Errorf("the server logged a panic:\n%s", srv.Log.String())
 	}
-	waitTempEmpty(t, srv)
+	testkit.WaitTmpEmpty(t, srv.Data)
 }
 
 // pkg/sftp registers an open's handle before it finishes setting it up,
@@ -221,7 +222,7 @@ func TestSFTPWriteRightBehindItsOpen(t *testing.T) {
 		}
 	}
 	for i := range n {
-		if f := info(t, srv, fmt.Sprintf("f%d", i)); f.SHA256 != hexSum(fmt.Appendf(nil, "f%d", i)) {
+		if f := info(t, srv, fmt.Sprintf("f%d", i)); f.SHA256 != testkit.SHA256Hex(fmt.Appendf(nil, "f%d", i)) {
 			t.Errorf("f%d stored as %+v", i, f)
 		}
 	}
@@ -251,7 +252,7 @@ func TestSFTPUploadGrowthLimits(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if got := info(t, srv, "t"); got.Size != 4 || got.SHA256 != hexSum([]byte("0123")) {
+	if got := info(t, srv, "t"); got.Size != 4 || got.SHA256 != testkit.SHA256Hex([]byte("0123")) {
 		t.Errorf("stored %+v, want 0123", got)
 	}
 
@@ -275,7 +276,7 @@ func TestSFTPUploadGrowthLimits(t *testing.T) {
 		}
 		wantStatus(t, f.Close(), fxFailure, tt.name+": close")
 	}
-	waitTempEmpty(t, srv)
+	testkit.WaitTmpEmpty(t, srv.Data)
 
 	// Two uploads at once share the quota: the second is refused as it
 	// grows past what the first holds.

@@ -3,14 +3,9 @@ package sshd_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -20,6 +15,7 @@ import (
 
 	"github.com/sshelf/sshelf/app/apptest"
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // These tests drive the SFTP subsystem with pkg/sftp's client: a second
@@ -34,7 +30,12 @@ func sftpClient(t testing.TB, srv *apptest.Server, user, pw string, env ...strin
 
 func sftpClientOpts(t testing.TB, srv *apptest.Server, user, pw string, env []string, opts ...sftp.ClientOption) *sftp.Client {
 	t.Helper()
-	conn := srv.Dial(t, user, pw)
+	return sftpOn(t, srv.Dial(t, user, pw), env, opts...)
+}
+
+// sftpOn opens an SFTP session on conn with the given environment.
+func sftpOn(t testing.TB, conn *gossh.Client, env []string, opts ...sftp.ClientOption) *sftp.Client {
+	t.Helper()
 	sess, err := conn.NewSession()
 	if err != nil {
 		t.Fatalf("session: %v", err)
@@ -61,20 +62,6 @@ func sftpClientOpts(t testing.TB, srv *apptest.Server, user, pw string, env []st
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
-}
-
-func randomBytes(t testing.TB, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func hexSum(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
 }
 
 func sftpPut(t testing.TB, c *sftp.Client, name string, content []byte) {
@@ -160,7 +147,7 @@ func TestSFTPRoundTrip(t *testing.T) {
 	if fi, err := c.Stat("/"); err != nil || !fi.IsDir() {
 		t.Fatalf("stat /: %v, %v", fi, err)
 	}
-	content := randomBytes(t, 300<<10)
+	content := testkit.RandBytes(t, 300<<10)
 	sftpPut(t, c, "/one.bin", content)
 	sftpPut(t, c, "two.txt", []byte("hello\n"))
 	sftpPut(t, c, "./empty", nil)
@@ -175,8 +162,8 @@ func TestSFTPRoundTrip(t *testing.T) {
 	if err != nil || !bytes.Equal(got, content) {
 		t.Fatalf("get one.bin: %d bytes, %v", len(got), err)
 	}
-	if f := info(t, srv, "one.bin"); f.SHA256 != hexSum(content) || f.Owner != "alice" || f.Hidden || f.Protected {
-		t.Errorf("recorded %+v, want sha %s, public, unprotected", f, hexSum(content))
+	if f := info(t, srv, "one.bin"); f.SHA256 != testkit.SHA256Hex(content) || f.Owner != "alice" || f.Hidden || f.Protected {
+		t.Errorf("recorded %+v, want sha %s, public, unprotected", f, testkit.SHA256Hex(content))
 	}
 	fi, err := c.Stat("/one.bin")
 	if err != nil || fi.Size() != int64(len(content)) || fi.Mode().Perm() != 0o644 || fi.IsDir() {
@@ -367,7 +354,7 @@ func TestSFTPUploadHandleSetstat(t *testing.T) {
 		t.Fatalf("close: %v", err)
 	}
 	got := info(t, srv, "up")
-	if got.Size != 4 || got.SHA256 != hexSum([]byte("0123")) || got.Hidden {
+	if got.Size != 4 || got.SHA256 != testkit.SHA256Hex([]byte("0123")) || got.Hidden {
 		t.Errorf("stored %+v, want 4 bytes 0123, public", got)
 	}
 	// Read back through a read-write handle.
@@ -383,7 +370,7 @@ func TestSFTPUploadHandleSetstat(t *testing.T) {
 	if err := rw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if got := info(t, srv, "rw"); got.SHA256 != hexSum([]byte("abcdef")) {
+	if got := info(t, srv, "rw"); got.SHA256 != testkit.SHA256Hex([]byte("abcdef")) {
 		t.Errorf("rw stored %+v", got)
 	}
 }
@@ -405,7 +392,7 @@ func TestSFTPUploadWithGapIsRefused(t *testing.T) {
 	if _, err := srv.App.Files.Info(context.Background(), "alice", "holey"); !errors.Is(err, files.ErrNotFound) {
 		t.Errorf("an upload with a gap was stored: %v", err)
 	}
-	waitTempEmpty(t, srv)
+	testkit.WaitTmpEmpty(t, srv.Data)
 }
 
 // An open without TRUNC keeps the bytes the client does not write, as on
@@ -456,7 +443,7 @@ func TestSFTPOpenWithoutTruncKeepsOldBytes(t *testing.T) {
 	if got := content(); got != "01XY456789ab" {
 		t.Errorf("after a change in place: %q", got)
 	}
-	if got := info(t, srv, "f"); got.SHA256 != hexSum([]byte("01XY456789ab")) {
+	if got := info(t, srv, "f"); got.SHA256 != testkit.SHA256Hex([]byte("01XY456789ab")) {
 		t.Errorf("recorded sha256 %s is not the new content's", got.SHA256)
 	}
 
@@ -477,7 +464,7 @@ func TestSFTPOpenWithoutTruncKeepsOldBytes(t *testing.T) {
 	if got := content(); got != "01XY456789ab" {
 		t.Errorf("f changed by a refused exclusive create: %q", got)
 	}
-	waitTempEmpty(t, srv)
+	testkit.WaitTmpEmpty(t, srv.Data)
 }
 
 // pkg/sftp's client with concurrent writes sends them out of order; the
@@ -487,7 +474,7 @@ func TestSFTPConcurrentWritesRecordTheRightHash(t *testing.T) {
 	srv := apptest.Start(t, nil)
 	c := sftpClientOpts(t, srv, "alice", "pw-a", nil,
 		sftp.UseConcurrentWrites(true), sftp.MaxConcurrentRequestsPerFile(64))
-	content := randomBytes(t, 8<<20)
+	content := testkit.RandBytes(t, 8<<20)
 	f, err := c.Create("big")
 	if err != nil {
 		t.Fatal(err)
@@ -498,8 +485,8 @@ func TestSFTPConcurrentWritesRecordTheRightHash(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatalf("close: %v", err)
 	}
-	if got := info(t, srv, "big"); got.SHA256 != hexSum(content) || got.Size != int64(len(content)) {
-		t.Errorf("recorded %s (%d bytes), want %s", got.SHA256, got.Size, hexSum(content))
+	if got := info(t, srv, "big"); got.SHA256 != testkit.SHA256Hex(content) || got.Size != int64(len(content)) {
+		t.Errorf("recorded %s (%d bytes), want %s", got.SHA256, got.Size, testkit.SHA256Hex(content))
 	}
 	// And concurrent reads back, checked as they go.
 	r, err := c.Open("big")
@@ -522,47 +509,20 @@ func TestSFTPBrokenSessionCommitsNothing(t *testing.T) {
 	t.Parallel()
 	srv := apptest.Start(t, nil)
 	conn := srv.Dial(t, "alice", "pw-a")
-	sess, err := conn.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, _ := sess.StdinPipe()
-	r, _ := sess.StdoutPipe()
-	if err := sess.RequestSubsystem("sftp"); err != nil {
-		t.Fatal(err)
-	}
-	c, err := sftp.NewClientPipe(r, w)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := sftpOn(t, conn, nil)
 	f, err := c.Create("partial")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Write(randomBytes(t, 1<<20)); err != nil {
+	if _, err := f.Write(testkit.RandBytes(t, 1<<20)); err != nil {
 		t.Fatal(err)
 	}
 	conn.Close() // no close of the handle: the connection drops
 
-	waitTempEmpty(t, srv)
+	testkit.WaitTmpEmpty(t, srv.Data)
 	if _, err := srv.App.Files.Info(context.Background(), "alice", "partial"); !errors.Is(err, files.ErrNotFound) {
 		t.Errorf("a broken-off upload was stored: %v", err)
 	}
-}
-
-// waitTempEmpty polls (bounded) until no upload is left in DATA/tmp.
-func waitTempEmpty(t testing.TB, srv *apptest.Server) {
-	t.Helper()
-	dir := filepath.Join(srv.Data, "tmp")
-	var left []os.DirEntry
-	for range 200 {
-		left, _ = os.ReadDir(dir)
-		if len(left) == 0 {
-			return
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	t.Errorf("uploads left in %s: %d", dir, len(left))
 }
 
 // rawSubsystem opens a session channel, requests a terminal if pty, starts
@@ -575,19 +535,7 @@ func rawSubsystem(t *testing.T, srv *apptest.Server, pty bool) (gossh.Channel, <
 	if err != nil {
 		t.Fatal(err)
 	}
-	status := make(chan int, 1)
-	go func() {
-		code := -1
-		for req := range reqs {
-			if req.Type == "exit-status" && len(req.Payload) == 4 {
-				code = int(binary.BigEndian.Uint32(req.Payload))
-			}
-			if req.WantReply {
-				req.Reply(false, nil)
-			}
-		}
-		status <- code
-	}()
+	status := exitStatusOf(reqs)
 	if pty {
 		payload := gossh.Marshal(struct {
 			Term             string

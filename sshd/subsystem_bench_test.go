@@ -35,7 +35,7 @@ func BenchmarkSmallFiles(b *testing.B) {
 	name := func(i int) string { return fmt.Sprintf("small-%04d", i) }
 
 	subsystem := func(b *testing.B) transport {
-		c, err := client.New(dial(b, srv, "bench", "bench-pw"))
+		c, err := client.New(srv.Dial(b, "bench", "bench-pw"))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -59,7 +59,7 @@ func BenchmarkSmallFiles(b *testing.B) {
 	// the content against its record, the client skips Get's info check.
 	subsystemOneRequest := func(b *testing.B) transport {
 		t := subsystem(b)
-		c, err := client.New(dial(b, srv, "bench", "bench-pw"))
+		c, err := client.New(srv.Dial(b, "bench", "bench-pw"))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -103,7 +103,7 @@ func BenchmarkSmallFiles(b *testing.B) {
 		}
 	}
 	execSession := func(b *testing.B) transport {
-		conn := dial(b, srv, "bench", "bench-pw")
+		conn := srv.Dial(b, "bench", "bench-pw")
 		return execTransport(b, func() (*gossh.Client, func()) { return conn, func() {} })
 	}
 	execConnection := func(b *testing.B) transport {

@@ -5,36 +5,13 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
-
-	"github.com/sshelf/sshelf/app/apptest"
 )
-
-// dial logs in with a password, asking for the Ed25519 host key the test
-// server publishes.
-func dial(t testing.TB, srv *apptest.Server, user, password string) *gossh.Client {
-	t.Helper()
-	c, err := gossh.Dial("tcp", srv.Addr, &gossh.ClientConfig{
-		User:              user,
-		Auth:              []gossh.AuthMethod{gossh.Password(password)},
-		HostKeyCallback:   gossh.FixedHostKey(srv.HostKey),
-		HostKeyAlgorithms: []string{srv.HostKey.Type()},
-		Timeout:           30 * time.Second,
-	})
-	if err != nil {
-		t.Fatalf("dial %s as %s: %v", srv.Addr, user, err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
 
 // rawSession is the subsystem seen byte by byte, on a raw channel:
 // gossh.Session cannot wait for the exit status of a subsystem.
@@ -43,7 +20,7 @@ type rawSession struct {
 	ch     gossh.Channel
 	in     io.WriteCloser
 	out    *bufio.Reader
-	status chan int // the exit status, or -1 if none came
+	status <-chan int // the exit status, or -1 if none came
 }
 
 func openRaw(t testing.TB, conn *gossh.Client, env ...string) *rawSession {
@@ -53,19 +30,7 @@ func openRaw(t testing.TB, conn *gossh.Client, env ...string) *rawSession {
 		t.Fatalf("open session: %v", err)
 	}
 	t.Cleanup(func() { ch.Close() })
-	s := &rawSession{t: t, ch: ch, in: closeWriter{ch}, out: bufio.NewReader(ch), status: make(chan int, 1)}
-	go func() {
-		code := -1
-		for req := range reqs {
-			if req.Type == "exit-status" && len(req.Payload) == 4 {
-				code = int(binary.BigEndian.Uint32(req.Payload))
-			}
-			if req.WantReply {
-				req.Reply(false, nil)
-			}
-		}
-		s.status <- code
-	}()
+	s := &rawSession{t: t, ch: ch, in: closeWriter{ch}, out: bufio.NewReader(ch), status: exitStatusOf(reqs)}
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		if ok, err := ch.SendRequest("env", true, gossh.Marshal(struct{ K, V string }{k, v})); !ok || err != nil {
@@ -76,6 +41,25 @@ func openRaw(t testing.TB, conn *gossh.Client, env ...string) *rawSession {
 		t.Fatalf("subsystem sshelf: %v, %v", ok, err)
 	}
 	return s
+}
+
+// exitStatusOf answers a session channel's requests and delivers the exit
+// status it reports, or -1 if none comes before the channel closes.
+func exitStatusOf(reqs <-chan *gossh.Request) <-chan int {
+	status := make(chan int, 1)
+	go func() {
+		code := -1
+		for req := range reqs {
+			if req.Type == "exit-status" && len(req.Payload) == 4 {
+				code = int(binary.BigEndian.Uint32(req.Payload))
+			}
+			if req.WantReply {
+				req.Reply(false, nil)
+			}
+		}
+		status <- code
+	}()
+	return status
 }
 
 // closeWriter makes CloseWrite (end of input) the channel's Close for
@@ -160,55 +144,4 @@ func readResponse(r *bufio.Reader) (response, error) {
 			return resp, fmt.Errorf("unexpected line %q", line)
 		}
 	}
-}
-
-// tmpEmpty waits (bounded) until no upload is left in DATA/tmp.
-func tmpEmpty(t testing.TB, data string) {
-	t.Helper()
-	var names []string
-	for range 200 {
-		entries, err := os.ReadDir(filepath.Join(data, "tmp"))
-		if err != nil {
-			t.Fatalf("read tmp: %v", err)
-		}
-		names = names[:0]
-		for _, e := range entries {
-			names = append(names, e.Name())
-		}
-		if len(names) == 0 {
-			return
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	t.Errorf("uploads left in DATA/tmp: %v", names)
-}
-
-// noLeakedGoroutines waits (bounded) until no more goroutines run than
-// before, and prints them all if some stay.
-func noLeakedGoroutines(t testing.TB, before int) {
-	t.Helper()
-	n := 0
-	for range 400 {
-		if n = runtime.NumGoroutine(); n <= before {
-			return
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	buf := make([]byte, 1<<20)
-	t.Errorf("%d goroutines, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
-}
-
-// settledGoroutines returns the goroutine count once it stops changing
-// (bounded wait).
-func settledGoroutines() int {
-	n := runtime.NumGoroutine()
-	for range 40 {
-		time.Sleep(50 * time.Millisecond)
-		m := runtime.NumGoroutine()
-		if m == n {
-			return n
-		}
-		n = m
-	}
-	return n
 }

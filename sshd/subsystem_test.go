@@ -6,8 +6,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -22,12 +20,8 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/sshelf/sshelf/app/apptest"
+	"github.com/sshelf/sshelf/internal/testkit"
 )
-
-func sha(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
 
 // TestSubsystemThroughOpenSSH drives `ssh -s ... sshelf` with a scripted
 // session of several requests, and checks every response.
@@ -66,12 +60,12 @@ func TestSubsystemThroughOpenSSH(t *testing.T) {
 	}
 	steps := []step{
 		{"whoami", "", response{"alice\n", 0, "ok"}},
-		{"put a.txt", string(text), response{sha(text) + "  a.txt\n", 0, "sha256 " + sha(text)}},
-		{"put 'my file.bin' --hidden", string(binary), response{sha(binary) + "  my file.bin\n", 0, "sha256 " + sha(binary)}},
+		{"put a.txt", string(text), response{testkit.SHA256Hex(text) + "  a.txt\n", 0, "sha256 " + testkit.SHA256Hex(text)}},
+		{"put 'my file.bin' --hidden", string(binary), response{testkit.SHA256Hex(binary) + "  my file.bin\n", 0, "sha256 " + testkit.SHA256Hex(binary)}},
 		{"ls", "", response{"a.txt\n", 0, "ok"}},
-		{"get a.txt", "", response{string(text), 0, "sha256 " + sha(text)}},
-		{"get 'my file.bin'", "", response{string(binary), 0, "sha256 " + sha(binary)}},
-		{"sum 'my file.bin'", "", response{sha(binary) + "  my file.bin\n", 0, "sha256 " + sha(binary)}},
+		{"get a.txt", "", response{string(text), 0, "sha256 " + testkit.SHA256Hex(text)}},
+		{"get 'my file.bin'", "", response{string(binary), 0, "sha256 " + testkit.SHA256Hex(binary)}},
+		{"sum 'my file.bin'", "", response{testkit.SHA256Hex(binary) + "  my file.bin\n", 0, "sha256 " + testkit.SHA256Hex(binary)}},
 		{"frobnicate", "", response{"", 2, "sshelf: frobnicate: unknown command; try help"}},
 		{"put ../x", "abc", response{"", 1, "sshelf: put: ../x: invalid name: must not contain \"/\""}},
 		{"get nope", "", response{"", 1, "sshelf: get: nope: no such file"}},
@@ -111,7 +105,7 @@ func TestSubsystemThroughOpenSSH(t *testing.T) {
 	}
 	info, err := readResponse(r)
 	if err != nil || info.status != 0 || info.message != "ok" ||
-		!strings.Contains(info.data, "visibility: hidden") || !strings.Contains(info.data, "sha256: "+sha(binary)) {
+		!strings.Contains(info.data, "visibility: hidden") || !strings.Contains(info.data, "sha256: "+testkit.SHA256Hex(binary)) {
 		t.Errorf("info: %v, %v", info, err)
 	}
 	if rest, _ := r.ReadString(0); rest != "" {
@@ -124,15 +118,15 @@ func TestSubsystemThroughOpenSSH(t *testing.T) {
 func TestSubsystemBadInput(t *testing.T) {
 	srv := apptest.Start(t, nil)
 	// Warm up, so that the baseline counts the server's own goroutines.
-	warm := dial(t, srv, "alice", "alice-pw")
+	warm := srv.Dial(t, "alice", "alice-pw")
 	if r := openRaw(t, warm).request("whoami", ""); r.status != 0 {
 		t.Fatalf("whoami: %v", r)
 	}
 	warm.Close()
-	before := settledGoroutines()
+	before := testkit.Settled()
 
 	t.Run("garbage", func(t *testing.T) {
-		s := openRaw(t, dial(t, srv, "alice", "alice-pw"))
+		s := openRaw(t, srv.Dial(t, "alice", "alice-pw"))
 		io.WriteString(s.in, "\x00\xffgarbage\nmore garbage\n")
 		r, err := readResponse(s.out)
 		if err != nil || r.status != 2 || !strings.Contains(r.message, "content length") {
@@ -143,7 +137,7 @@ func TestSubsystemBadInput(t *testing.T) {
 		}
 	})
 	t.Run("oversized header line", func(t *testing.T) {
-		s := openRaw(t, dial(t, srv, "alice", "alice-pw"))
+		s := openRaw(t, srv.Dial(t, "alice", "alice-pw"))
 		// The server may close before all of it is sent: no check.
 		io.WriteString(s.in, "0 info "+strings.Repeat("a", 70<<10)+"\n")
 		r, err := readResponse(s.out)
@@ -156,7 +150,7 @@ func TestSubsystemBadInput(t *testing.T) {
 	})
 	t.Run("bad content length", func(t *testing.T) {
 		for _, header := range []string{"-5 put x\n", "99999999999999999999 put x\n", "1e3 put x\n", " ls\n"} {
-			s := openRaw(t, dial(t, srv, "alice", "alice-pw"))
+			s := openRaw(t, srv.Dial(t, "alice", "alice-pw"))
 			io.WriteString(s.in, header)
 			if r, err := readResponse(s.out); err != nil || r.status != 2 {
 				t.Errorf("%q: %v, %v", header, r, err)
@@ -167,7 +161,7 @@ func TestSubsystemBadInput(t *testing.T) {
 		}
 	})
 	t.Run("unknown command and misuse keep the session", func(t *testing.T) {
-		s := openRaw(t, dial(t, srv, "alice", "alice-pw"))
+		s := openRaw(t, srv.Dial(t, "alice", "alice-pw"))
 		for _, tc := range []struct{ line, content, want string }{
 			{"frobnicate x", "", "sshelf: frobnicate: unknown command; try help"},
 			{"", "", "sshelf: no command"},
@@ -182,7 +176,7 @@ func TestSubsystemBadInput(t *testing.T) {
 		}
 	})
 	t.Run("control bytes never break the end line", func(t *testing.T) {
-		s := openRaw(t, dial(t, srv, "alice", "alice-pw"))
+		s := openRaw(t, srv.Dial(t, "alice", "alice-pw"))
 		r := s.request("'l\rs\x7f'", "")
 		if r.status != 2 || r.message != `sshelf: l\rs\x7f: unknown command; try help` {
 			t.Errorf("got %v", r)
@@ -192,11 +186,11 @@ func TestSubsystemBadInput(t *testing.T) {
 		}
 	})
 	t.Run("refused put consumes its content", func(t *testing.T) {
-		alice := openRaw(t, dial(t, srv, "alice", "alice-pw"))
+		alice := openRaw(t, srv.Dial(t, "alice", "alice-pw"))
 		if r := alice.request("put owned.txt", "alice's"); r.status != 0 {
 			t.Fatalf("put: %v", r)
 		}
-		bob := openRaw(t, dial(t, srv, "bob", "bob-pw"))
+		bob := openRaw(t, srv.Dial(t, "bob", "bob-pw"))
 		content := "0 rm owned.txt\n" // looks like a request: must be taken as content
 		r := bob.request("put owned.txt", content)
 		if r.status != 1 || r.message != "sshelf: put: owned.txt: name taken by another user" {
@@ -210,7 +204,7 @@ func TestSubsystemBadInput(t *testing.T) {
 		}
 	})
 	t.Run("put cut short, input closed", func(t *testing.T) {
-		s := openRaw(t, dial(t, srv, "alice", "alice-pw"))
+		s := openRaw(t, srv.Dial(t, "alice", "alice-pw"))
 		s.send("100 put cut.bin\n" + strings.Repeat("x", 40))
 		s.in.Close()
 		r, err := readResponse(s.out)
@@ -220,30 +214,30 @@ func TestSubsystemBadInput(t *testing.T) {
 		if code := s.exitStatus(); code != 1 {
 			t.Errorf("exit status %d, want 1", code)
 		}
-		check := openRaw(t, dial(t, srv, "alice", "alice-pw"))
+		check := openRaw(t, srv.Dial(t, "alice", "alice-pw"))
 		if r := check.request("info cut.bin", ""); r.status != 1 || !strings.HasSuffix(r.message, "no such file") {
 			t.Errorf("info after cut-short put: %v", r)
 		}
-		tmpEmpty(t, srv.Data)
+		testkit.WaitTmpEmpty(t, srv.Data)
 	})
 	t.Run("put declaring more than sent, then disconnect", func(t *testing.T) {
-		conn := dial(t, srv, "alice", "alice-pw")
+		conn := srv.Dial(t, "alice", "alice-pw")
 		s := openRaw(t, conn)
 		if r := s.request("put gone.bin", "v1"); r.status != 0 {
 			t.Fatalf("put v1: %v", r)
 		}
 		s.send("1000000 put gone.bin\n" + strings.Repeat("y", 300<<10))
 		conn.Close()
-		check := openRaw(t, dial(t, srv, "alice", "alice-pw"))
+		check := openRaw(t, srv.Dial(t, "alice", "alice-pw"))
 		// The server notices the disconnect in its own time: wait for the
 		// upload to be gone, then the old version must be there whole.
-		tmpEmpty(t, srv.Data)
+		testkit.WaitTmpEmpty(t, srv.Data)
 		if r := check.request("get gone.bin", ""); r.status != 0 || r.data != "v1" {
 			t.Errorf("get after dropped put: %v", r)
 		}
 	})
 	t.Run("protected get without password", func(t *testing.T) {
-		alice := openRaw(t, dial(t, srv, "alice", "alice-pw"))
+		alice := openRaw(t, srv.Dial(t, "alice", "alice-pw"))
 		if r := alice.request("put locked.txt --password s3cret", "secret data"); r.status != 0 {
 			t.Fatalf("put: %v", r)
 		}
@@ -251,7 +245,7 @@ func TestSubsystemBadInput(t *testing.T) {
 		if r.status != 1 || r.data != "" || r.message != "sshelf: get: locked.txt: download password required" {
 			t.Errorf("owner's get without password: %v", r)
 		}
-		bob := openRaw(t, dial(t, srv, "bob", "bob-pw"), "SSHELF_FILE_PASSWORD=s3cret")
+		bob := openRaw(t, srv.Dial(t, "bob", "bob-pw"), "SSHELF_FILE_PASSWORD=s3cret")
 		if r := bob.request("get locked.txt", ""); r.status != 0 || r.data != "secret data" {
 			t.Errorf("get with SSHELF_FILE_PASSWORD: %v", r)
 		}
@@ -260,14 +254,14 @@ func TestSubsystemBadInput(t *testing.T) {
 		}
 	})
 	t.Run("passwd cut short changes nothing", func(t *testing.T) {
-		s := openRaw(t, dial(t, srv, "carol", "carol-pw"))
+		s := openRaw(t, srv.Dial(t, "carol", "carol-pw"))
 		s.send("30 passwd\ncarol-pw\nnew")
 		s.in.Close()
 		if r, err := readResponse(s.out); err != nil || r.status != 1 {
 			t.Errorf("cut-short passwd: %v, %v", r, err)
 		}
-		dial(t, srv, "carol", "carol-pw") // the old password still works
+		srv.Dial(t, "carol", "carol-pw") // the old password still works
 	})
 
-	noLeakedGoroutines(t, before)
+	testkit.NoLeakedGoroutines(t, before, 0)
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sshelf/sshelf/files"
-	"github.com/sshelf/sshelf/internal/passhash"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // newService builds a files.Service the way app.Open does, on a temporary
@@ -33,7 +33,7 @@ func newService(t *testing.T) *files.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hasher := passhash.New(passhash.Params{Time: 1, Memory: 64, Threads: 1, KeyLen: 16, SaltLen: 8}, 2)
+	hasher := testkit.CheapHasher(2)
 	return files.NewService(files.Config{Catalog: catalog, Blobs: blobs, Hasher: hasher})
 }
 
