@@ -1,8 +1,10 @@
-package auth
+package auth_test
 
 import (
 	"context"
 	"testing"
+
+	"github.com/sshelf/sshelf/auth"
 )
 
 // A disabled account (its deletion begun) logs in neither by password nor
@@ -25,7 +27,7 @@ func TestDisable(t *testing.T) {
 		t.Errorf("disabling again moved the start of the deletion: %v, then %v", since, again)
 	}
 	_, err = a.Disable(ctx, "nobody")
-	wantErr(t, "disable an unknown account", err, ErrNoAccount)
+	wantErr(t, "disable an unknown account", err, auth.ErrNoAccount)
 
 	for _, c := range []struct {
 		what string
@@ -36,12 +38,12 @@ func TestDisable(t *testing.T) {
 		{"open signup of the name", a.Login(ctx, "bob", "another-pw", addr)},
 		{"passwd", a.ChangePassword(ctx, "bob", "bob-pw", "new-pw", addr)},
 	} {
-		wantErr(t, c.what+" of a disabled account", c.err, ErrDenied)
+		wantErr(t, c.what+" of a disabled account", c.err, auth.ErrDenied)
 	}
 	// A key added meanwhile does not let it in either.
 	_, line2 := newKey(t)
 	wantErr(t, "key add", a.AddKey(ctx, "bob", line2), nil)
-	wantErr(t, "key login with a key added after disabling", a.LoginKey(ctx, "bob", pub, addr), ErrDenied)
+	wantErr(t, "key login with a key added after disabling", a.LoginKey(ctx, "bob", pub, addr), auth.ErrDenied)
 
 	active, err := a.Active(ctx, []string{"bob", "carol", "nobody"})
 	wantErr(t, "active", err, nil)
@@ -63,7 +65,7 @@ func TestDisable(t *testing.T) {
 		t.Errorf("deletion marks left: %d, %v", marks, err)
 	}
 	wantErr(t, "signup of the freed name", a.Login(ctx, "bob", "new-bob-pw", addr), nil)
-	wantErr(t, "the old key", a.LoginKey(ctx, "bob", pub, addr), ErrDenied)
+	wantErr(t, "the old key", a.LoginKey(ctx, "bob", pub, addr), auth.ErrDenied)
 	if ok, _ := a.MayStore(ctx, "bob"); !ok {
 		t.Errorf("the new bob may not store")
 	}
