@@ -98,27 +98,27 @@ func keyInfo(k Key) (KeyInfo, error) {
 	return info, nil
 }
 
-// keyType is ssh-keygen's short name of an SSH key algorithm.
+// keyTypes are ssh-keygen's short names of the SSH key algorithms, by
+// the prefix of the algorithm's name.
+var keyTypes = []struct{ prefix, name string }{
+	{"ssh-rsa", "RSA"},
+	{"ssh-dss", "DSA"},
+	{"ecdsa-", "ECDSA"},
+	{"ssh-ed25519", "ED25519"},
+	{"sk-ecdsa-", "ECDSA-SK"},
+	{"sk-ssh-ed25519", "ED25519-SK"},
+}
+
+// keyType is ssh-keygen's short name of the algorithm algo.
 func keyType(algo string) string {
-	cert := strings.Contains(algo, "-cert-")
-	var t string
-	switch {
-	case strings.HasPrefix(algo, "ssh-rsa"):
-		t = "RSA"
-	case strings.HasPrefix(algo, "ssh-dss"):
-		t = "DSA"
-	case strings.HasPrefix(algo, "ecdsa-"):
-		t = "ECDSA"
-	case strings.HasPrefix(algo, "ssh-ed25519"):
-		t = "ED25519"
-	case strings.HasPrefix(algo, "sk-ecdsa-"):
-		t = "ECDSA-SK"
-	case strings.HasPrefix(algo, "sk-ssh-ed25519"):
-		t = "ED25519-SK"
-	default:
-		t = strings.ToUpper(algo)
+	t := strings.ToUpper(algo)
+	for _, k := range keyTypes {
+		if strings.HasPrefix(algo, k.prefix) {
+			t = k.name
+			break
+		}
 	}
-	if cert {
+	if strings.Contains(algo, "-cert-") {
 		t += "-CERT"
 	}
 	return t
