@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,7 +29,8 @@ import (
 const usage = `usage:
   sshelf serve [--listen :2222] [--data ./sshelf-data] [--signup open|closed]
                [--max-file-size SIZE] [--quota SIZE] [--log-format text|json] ...
-  sshelf user add NAME | passwd NAME | del NAME | list | key add NAME | unlock NAME|ADDRESS   [--data DIR]
+  sshelf user add NAME | passwd NAME | del NAME | list | unlock NAME|ADDRESS   [--data DIR]
+  sshelf user key add NAME | key list NAME | key del NAME FINGERPRINT   [--data DIR]
   sshelf check [--data DIR] [--remove-orphans] | backup DEST [--data DIR] | version
 Every flag also reads an environment variable: --max-file-size from SSHELF_MAX_FILE_SIZE.
 Run "sshelf serve -h" for every flag.
@@ -259,8 +261,11 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return code
 	}
 	want := map[string]int{"add": 2, "passwd": 2, "del": 2, "list": 1, "key": 3, "unlock": 2}
-	if len(pos) == 0 || want[pos[0]] == 0 || len(pos) != want[pos[0]] || pos[0] == "key" && pos[1] != "add" {
-		return fail(2, "usage: sshelf user add NAME | passwd NAME | del NAME | list | key add NAME | unlock NAME|ADDRESS")
+	if len(pos) >= 2 && pos[0] == "key" && pos[1] == "del" {
+		want["key"] = 4
+	}
+	if len(pos) == 0 || want[pos[0]] == 0 || len(pos) != want[pos[0]] || pos[0] == "key" && !slices.Contains([]string{"add", "list", "del"}, pos[1]) {
+		return fail(2, "usage: sshelf user add NAME | passwd NAME | del NAME | list | key add|list NAME | key del NAME FINGERPRINT | unlock NAME|ADDRESS")
 	}
 	if pos[0] == "unlock" {
 		// Unlocking a data directory that is not there is a typo, not a
@@ -316,6 +321,22 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "unlocked %s\n", d)
 		}
 	case "key":
+		switch pos[1] {
+		case "list":
+			keys, err := a.Accounts.ListKeys(ctx, pos[2])
+			if err != nil {
+				return fail(1, "%v", err)
+			}
+			for _, k := range keys {
+				fmt.Fprintln(stdout, k)
+			}
+			return 0
+		case "del":
+			if err := a.Accounts.DeleteKey(ctx, pos[2], pos[3]); err != nil {
+				return fail(1, "%v", err)
+			}
+			return 0
+		}
 		line, err := in.ReadString('\n')
 		if err != nil && (err != io.EOF || strings.TrimSpace(line) == "") {
 			return fail(1, "key add %s: expected one authorized_keys line on stdin", pos[2])

@@ -16,6 +16,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/sshelf/sshelf/auth"
+	authsqlite "github.com/sshelf/sshelf/auth/sqlite"
 	"github.com/sshelf/sshelf/files"
 	"github.com/sshelf/sshelf/hostkeys"
 	"github.com/sshelf/sshelf/internal/diskspace"
@@ -93,12 +94,13 @@ func Open(ctx context.Context, opt Options) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	accounts, err := auth.Open(ctx, db, hasher, auth.Config{SignupOpen: opt.SignupOpen, Throttle: opt.Login,
-		SignupsPerAddressPerHour: opt.SignupsPerAddressPerHour, Store: attempts, Logger: opt.Logger})
+	accountStore, err := authsqlite.Open(ctx, db)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
+	accounts := auth.New(accountStore, hasher, auth.Config{SignupOpen: opt.SignupOpen, Throttle: opt.Login,
+		SignupsPerAddressPerHour: opt.SignupsPerAddressPerHour, Attempts: attempts, Logger: opt.Logger})
 	catalog, err := files.NewSQLiteCatalog(ctx, db)
 	if err != nil {
 		db.Close()

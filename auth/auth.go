@@ -4,7 +4,6 @@ package auth
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/sshelf/sshelf/internal/passhash"
 	"github.com/sshelf/sshelf/internal/throttle"
-	"github.com/sshelf/sshelf/internal/throttle/sqlitethrottle"
 )
 
 // Sentinel errors.
@@ -27,6 +25,7 @@ var (
 	ErrLocked      = errors.New("too many failed logins, try again later")
 	ErrBadKey      = errors.New("invalid public key line")
 	ErrEmptyPass   = errors.New("password must not be empty")
+	ErrNoKey       = errors.New("no such key")
 )
 
 // Config sets the signup policy and login throttling.
@@ -37,9 +36,10 @@ type Config struct {
 	// SignupsPerAddressPerHour caps the accounts open signup creates for
 	// one address within an hour; 0: no cap.
 	SignupsPerAddressPerHour int
-	// Store keeps the attempts and lockouts; nil: tables in db.
-	Store  throttle.Store
-	Logger *slog.Logger
+	// Attempts keeps the attempts and lockouts; it may be nil only if
+	// neither limit is enabled.
+	Attempts throttle.Store
+	Logger   *slog.Logger
 }
 
 // hasher is the slow password hash (internal/passhash), an interface so
@@ -52,7 +52,7 @@ type hasher interface {
 
 // Accounts is the account store with its login policy.
 type Accounts struct {
-	db         *sql.DB
+	store      Store
 	hasher     hasher
 	signupOpen bool
 	login      *throttle.Limiter // failed logins, per address and per account
@@ -61,42 +61,11 @@ type Accounts struct {
 	now        func() time.Time
 }
 
-const schema = `
-CREATE TABLE IF NOT EXISTS accounts (
-	name          TEXT PRIMARY KEY,
-	password_hash TEXT NOT NULL,
-	created       INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS account_keys (
-	name    TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,
-	key     BLOB NOT NULL,
-	line    TEXT NOT NULL,
-	PRIMARY KEY (name, key)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS account_addresses (
-	name TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,
-	host TEXT NOT NULL,
-	last INTEGER NOT NULL, -- unix seconds of the last login from host
-	PRIMARY KEY (name, host)
-) WITHOUT ROWID;
-`
-
-// Open prepares the account tables in db.
-func Open(ctx context.Context, db *sql.DB, hasher *passhash.Hasher, cfg Config) (*Accounts, error) {
-	if _, err := db.ExecContext(ctx, schema+deletionSchema); err != nil {
-		return nil, fmt.Errorf("accounts schema: %w", err)
-	}
+// New returns the accounts kept in store under the policy of cfg.
+func New(store Store, hasher *passhash.Hasher, cfg Config) *Accounts {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
-	}
-	store := cfg.Store
-	if store == nil {
-		s, err := sqlitethrottle.Open(ctx, db)
-		if err != nil {
-			return nil, err
-		}
-		store = s
 	}
 	signup := throttle.Policy{}
 	if n := cfg.SignupsPerAddressPerHour; n > 0 {
@@ -105,14 +74,14 @@ func Open(ctx context.Context, db *sql.DB, hasher *passhash.Hasher, cfg Config) 
 		signup = throttle.Policy{MaxFailures: n, Window: time.Hour}
 	}
 	return &Accounts{
-		db:         db,
+		store:      store,
 		hasher:     hasher,
 		signupOpen: cfg.SignupOpen,
-		login:      throttle.New(store, cfg.Throttle),
-		signup:     throttle.New(store, signup),
+		login:      throttle.New(cfg.Attempts, cfg.Throttle),
+		signup:     throttle.New(cfg.Attempts, signup),
 		log:        log,
 		now:        time.Now,
-	}, nil
+	}
 }
 
 // setClock replaces the clock of the limits and of the address list, for
@@ -123,13 +92,17 @@ func (a *Accounts) setClock(now func() time.Time) {
 	a.signup.SetClock(now)
 }
 
+// passwordHash is name's password hash; a disabled account's is
+// noPassword, so no password matches it.
 func (a *Accounts) passwordHash(ctx context.Context, name string) (string, error) {
-	var h string
-	err := a.db.QueryRowContext(ctx, `SELECT `+disabledHash+` FROM accounts WHERE name = ?`, name).Scan(&h)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", ErrNoAccount
+	acc, err := a.store.Account(ctx, name)
+	if err != nil {
+		return "", err
 	}
-	return h, err
+	if acc.Disabled {
+		return noPassword, nil
+	}
+	return acc.PasswordHash, nil
 }
 
 // ValidUsername checks an account name.
@@ -158,13 +131,7 @@ func (a *Accounts) create(ctx context.Context, name, password string, ignoreExis
 	if err != nil {
 		return false, err
 	}
-	res, err := a.db.ExecContext(ctx, `INSERT INTO accounts (name, password_hash, created) VALUES (?, ?, ?)
-		ON CONFLICT(name) DO NOTHING`, name, h, time.Now().Unix())
-	if err != nil {
-		return false, fmt.Errorf("add account %q: %w", name, err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	return a.store.Create(ctx, name, h, time.Now())
 }
 
 // Add creates an account.
@@ -188,49 +155,28 @@ func (a *Accounts) SetPassword(ctx context.Context, name, password string) error
 	if err != nil {
 		return err
 	}
-	res, err := a.db.ExecContext(ctx, `UPDATE accounts SET password_hash = ? WHERE name = ?`, h, name)
-	if err != nil {
+	if err := a.store.SetPasswordHash(ctx, name, h); err != nil {
 		return fmt.Errorf("passwd %q: %w", name, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("passwd %q: %w", name, ErrNoAccount)
 	}
 	return nil
 }
 
 // Delete removes an account and its keys.
 func (a *Accounts) Delete(ctx context.Context, name string) error {
-	res, err := a.db.ExecContext(ctx, `DELETE FROM accounts WHERE name = ?`, name)
-	if err != nil {
+	if err := a.store.Delete(ctx, name); err != nil {
 		return fmt.Errorf("del %q: %w", name, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("del %q: %w", name, ErrNoAccount)
 	}
 	return nil
 }
 
 // List returns account names, sorted.
 func (a *Accounts) List(ctx context.Context) ([]string, error) {
-	rows, err := a.db.QueryContext(ctx, `SELECT name FROM accounts ORDER BY name`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	return names, rows.Err()
+	return a.store.Names(ctx)
 }
 
 // Exists reports whether the account exists.
 func (a *Accounts) Exists(ctx context.Context, name string) (bool, error) {
-	_, err := a.passwordHash(ctx, name)
+	_, err := a.store.Account(ctx, name)
 	if errors.Is(err, ErrNoAccount) {
 		return false, nil
 	}
@@ -239,7 +185,7 @@ func (a *Accounts) Exists(ctx context.Context, name string) (bool, error) {
 
 // AddKey registers one authorized_keys line for an account.
 func (a *Accounts) AddKey(ctx context.Context, name, line string) error {
-	key, _, _, _, err := gossh.ParseAuthorizedKey([]byte(strings.TrimSpace(line)))
+	key, comment, _, _, err := gossh.ParseAuthorizedKey([]byte(strings.TrimSpace(line)))
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrBadKey, err)
 	}
@@ -247,14 +193,16 @@ func (a *Accounts) AddKey(ctx context.Context, name, line string) error {
 		return err
 	}
 	// An account made for a key alone has no password that can match.
-	_, err = a.db.ExecContext(ctx, `INSERT INTO accounts (name, password_hash, created) VALUES (?, ?, ?)
-		ON CONFLICT(name) DO NOTHING`, name, noPassword, time.Now().Unix())
-	if err != nil {
+	if _, err := a.store.Create(ctx, name, noPassword, time.Now()); err != nil {
 		return fmt.Errorf("key add %q: %w", name, err)
 	}
-	_, err = a.db.ExecContext(ctx, `INSERT INTO account_keys (name, key, line) VALUES (?, ?, ?)
-		ON CONFLICT DO NOTHING`, name, key.Marshal(), strings.TrimSpace(string(gossh.MarshalAuthorizedKey(key))))
-	if err != nil {
+	// The comment is kept, so that `user key list` tells keys apart; the
+	// options are not (no rule reads them).
+	k := Key{Blob: key.Marshal(), Line: strings.TrimSpace(string(gossh.MarshalAuthorizedKey(key)))}
+	if comment != "" {
+		k.Line += " " + comment
+	}
+	if err := a.store.AddKey(ctx, name, k); err != nil {
 		return fmt.Errorf("key add %q: %w", name, err)
 	}
 	return nil

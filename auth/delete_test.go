@@ -1,9 +1,10 @@
-package auth
+package auth_test
 
 import (
 	"context"
 	"testing"
 
+	"github.com/sshelf/sshelf/auth"
 	"github.com/sshelf/sshelf/internal/testkit"
 )
 
@@ -27,7 +28,7 @@ func TestDisable(t *testing.T) {
 		t.Errorf("disabling again moved the start of the deletion: %v, then %v", since, again)
 	}
 	_, err = a.Disable(ctx, "nobody")
-	testkit.WantErr(t, "disable an unknown account", err, ErrNoAccount)
+	testkit.WantErr(t, "disable an unknown account", err, auth.ErrNoAccount)
 
 	for _, c := range []struct {
 		what string
@@ -38,12 +39,12 @@ func TestDisable(t *testing.T) {
 		{"open signup of the name", a.Login(ctx, "bob", "another-pw", addr)},
 		{"passwd", a.ChangePassword(ctx, "bob", "bob-pw", "new-pw", addr)},
 	} {
-		testkit.WantErr(t, c.what+" of a disabled account", c.err, ErrDenied)
+		testkit.WantErr(t, c.what+" of a disabled account", c.err, auth.ErrDenied)
 	}
 	// A key added meanwhile does not let it in either.
 	_, line2 := newKey(t)
 	testkit.WantErr(t, "key add", a.AddKey(ctx, "bob", line2), nil)
-	testkit.WantErr(t, "key login with a key added after disabling", a.LoginKey(ctx, "bob", pub, addr), ErrDenied)
+	testkit.WantErr(t, "key login with a key added after disabling", a.LoginKey(ctx, "bob", pub, addr), auth.ErrDenied)
 
 	active, err := a.Active(ctx, []string{"bob", "carol", "nobody"})
 	testkit.WantErr(t, "active", err, nil)
@@ -65,7 +66,7 @@ func TestDisable(t *testing.T) {
 		t.Errorf("deletion marks left: %d, %v", marks, err)
 	}
 	testkit.WantErr(t, "signup of the freed name", a.Login(ctx, "bob", "new-bob-pw", addr), nil)
-	testkit.WantErr(t, "the old key", a.LoginKey(ctx, "bob", pub, addr), ErrDenied)
+	testkit.WantErr(t, "the old key", a.LoginKey(ctx, "bob", pub, addr), auth.ErrDenied)
 	if ok, _ := a.MayStore(ctx, "bob"); !ok {
 		t.Errorf("the new bob may not store")
 	}

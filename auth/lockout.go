@@ -78,12 +78,8 @@ func hostOf(addr string) string {
 
 // knownAddress reports whether name logged in from host recently.
 func (a *Accounts) knownAddress(ctx context.Context, name, host string) (bool, error) {
-	var n int
-	err := a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM account_addresses WHERE name = ? AND host = ?`, name, host).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("known addresses of %q: %w", name, err)
-	}
-	return n > 0, nil
+	_, known, err := a.store.LastLogin(ctx, name, host)
+	return known, err
 }
 
 // rememberAddress records a good login of name from host, keeping the most
@@ -93,31 +89,11 @@ func (a *Accounts) rememberAddress(ctx context.Context, name, host string) error
 		return nil
 	}
 	// Most logins come from an address seen within the hour: no write.
-	var last int64
-	err := a.db.QueryRowContext(ctx, `SELECT last FROM account_addresses WHERE name = ? AND host = ?`, name, host).Scan(&last)
-	if err == nil && last > a.now().Add(-time.Hour).Unix() {
+	last, known, err := a.store.LastLogin(ctx, name, host)
+	if err == nil && known && last.After(a.now().Add(-time.Hour)) {
 		return nil
 	}
-	tx, err := a.db.BeginTx(context.WithoutCancel(ctx), nil)
-	if err != nil {
-		return fmt.Errorf("remember address of %q: %w", name, err)
-	}
-	defer tx.Rollback()
-	// The account may have been deleted meanwhile: then nothing is kept.
-	_, err = tx.ExecContext(ctx, `INSERT INTO account_addresses (name, host, last)
-		SELECT name, ?, ? FROM accounts WHERE name = ?
-		ON CONFLICT(name, host) DO UPDATE SET last = excluded.last`, host, a.now().Unix(), name)
-	if err == nil {
-		_, err = tx.ExecContext(ctx, `DELETE FROM account_addresses WHERE name = ?1 AND host NOT IN
-			(SELECT host FROM account_addresses WHERE name = ?1 ORDER BY last DESC, host LIMIT ?2)`, name, knownAddresses)
-	}
-	if err == nil {
-		err = tx.Commit()
-	}
-	if err != nil {
-		return fmt.Errorf("remember address of %q: %w", name, err)
-	}
-	return nil
+	return a.store.RememberAddress(ctx, name, host, a.now(), knownAddresses)
 }
 
 // Unlock clears the failed logins and lockouts of target, an account name

@@ -1,4 +1,4 @@
-package auth
+package auth_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sshelf/sshelf/auth"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
 	"github.com/sshelf/sshelf/internal/testkit"
 	"github.com/sshelf/sshelf/internal/throttle"
@@ -19,7 +20,7 @@ import (
 // countingHasher counts the slow checks (Verify, Dummy) and hashes, and
 // can hold every check at a gate until it is opened.
 type countingHasher struct {
-	hasher
+	auth.Hasher
 	checks, hashes atomic.Int64
 	waiting        atomic.Int64  // checks held at the gate
 	gate           chan struct{} // nil: no gate
@@ -35,24 +36,24 @@ func (h *countingHasher) wait() {
 func (h *countingHasher) Verify(ctx context.Context, pw, enc string) (bool, error) {
 	h.checks.Add(1)
 	h.wait()
-	return h.hasher.Verify(ctx, pw, enc)
+	return h.Hasher.Verify(ctx, pw, enc)
 }
 
 func (h *countingHasher) Dummy(ctx context.Context, pw string) {
 	h.checks.Add(1)
 	h.wait()
-	h.hasher.Dummy(ctx, pw)
+	h.Hasher.Dummy(ctx, pw)
 }
 
 func (h *countingHasher) Hash(ctx context.Context, pw string) (string, error) {
 	h.hashes.Add(1)
 	h.wait()
-	return h.hasher.Hash(ctx, pw)
+	return h.Hasher.Hash(ctx, pw)
 }
 
 func count(a testAccounts) *countingHasher {
-	h := &countingHasher{hasher: a.hasher}
-	a.hasher = h
+	h := &countingHasher{Hasher: a.Hasher()}
+	a.SetHasher(h)
 	return h
 }
 
@@ -68,11 +69,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-func refusalOf(t *testing.T, err error) *Refusal {
+func refusalOf(t *testing.T, err error) *auth.Refusal {
 	t.Helper()
-	var r *Refusal
+	var r *auth.Refusal
 	if !errors.As(err, &r) {
-		t.Fatalf("%v, want a *Refusal", err)
+		t.Fatalf("%v, want a *auth.Refusal", err)
 	}
 	return r
 }
@@ -95,16 +96,16 @@ func TestLoginBurst(t *testing.T) {
 	}{
 		{"one address, one account", false,
 			func(int) string { return "alice" }, func(int) string { return "192.0.2.1:1" },
-			"alice", "192.0.2.1:2", "", BlockedAddress},
+			"alice", "192.0.2.1:2", "", auth.BlockedAddress},
 		{"many addresses, one account", false,
 			func(int) string { return "alice" }, func(i int) string { return fmt.Sprintf("198.51.100.%d:1", i) },
-			"alice", "203.0.113.1:1", "", BlockedAccount},
+			"alice", "203.0.113.1:1", "", auth.BlockedAccount},
 		{"one address, many accounts (some unknown)", true,
 			func(i int) string { return fmt.Sprintf("user%d", i%7) }, func(int) string { return "192.0.2.1:1" },
-			"user3", "192.0.2.1:1", "", BlockedAddress},
+			"user3", "192.0.2.1:1", "", auth.BlockedAddress},
 		{"from the owner's known address", false,
 			func(int) string { return "alice" }, func(int) string { return "192.0.2.9:1" },
-			"alice", "192.0.2.9:2", "192.0.2.9:3", BlockedAddress},
+			"alice", "192.0.2.9:2", "192.0.2.9:3", auth.BlockedAddress},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,9 +130,9 @@ func TestLoginBurst(t *testing.T) {
 					defer settled.Add(1)
 					err := a.Login(ctx, tt.user(i), fmt.Sprint("wrong", i), tt.addr(i))
 					switch {
-					case errors.Is(err, ErrDenied):
+					case errors.Is(err, auth.ErrDenied):
 						denied.Add(1)
-					case errors.Is(err, ErrLocked):
+					case errors.Is(err, auth.ErrLocked):
 						refused.Add(1)
 					default:
 						t.Errorf("wrong password %d: %v", i, err)
@@ -176,7 +177,7 @@ func TestSmartLockout(t *testing.T) {
 	testkit.WantErr(t, "alice at home", a.Login(ctx, "alice", "pw", home), nil)
 
 	for i := range 3 {
-		testkit.WantErr(t, fmt.Sprint("attack ", i), a.Login(ctx, "alice", "guess", attacker), ErrDenied)
+		testkit.WantErr(t, fmt.Sprint("attack ", i), a.Login(ctx, "alice", "guess", attacker), auth.ErrDenied)
 	}
 	a.clock.Advance(2 * time.Second)
 	steps := []struct {
@@ -185,12 +186,12 @@ func TestSmartLockout(t *testing.T) {
 		blocked string // "" success
 		wait    time.Duration
 	}{
-		{"the attacker, right password", func() error { return a.Login(ctx, "alice", "pw", attacker) }, BlockedAddress, 10*time.Minute - 2*time.Second},
-		{"the attacker, alice's key", func() error { return a.LoginKey(ctx, "alice", k, attacker) }, BlockedAddress, 0},
-		{"the attacker, another account", func() error { return a.Login(ctx, "bob", "pw-bob", attacker) }, BlockedAddress, 0},
+		{"the attacker, right password", func() error { return a.Login(ctx, "alice", "pw", attacker) }, auth.BlockedAddress, 10*time.Minute - 2*time.Second},
+		{"the attacker, alice's key", func() error { return a.LoginKey(ctx, "alice", k, attacker) }, auth.BlockedAddress, 0},
+		{"the attacker, another account", func() error { return a.Login(ctx, "bob", "pw-bob", attacker) }, auth.BlockedAddress, 0},
 		{"alice from home", func() error { return a.Login(ctx, "alice", "pw", home) }, "", 0},
-		{"alice from a new address", func() error { return a.Login(ctx, "alice", "pw", cafe) }, BlockedAccount, 10*time.Minute - 2*time.Second},
-		{"a wrong password from a new address", func() error { return a.Login(ctx, "alice", "x", cafe) }, BlockedAccount, 0},
+		{"alice from a new address", func() error { return a.Login(ctx, "alice", "pw", cafe) }, auth.BlockedAccount, 10*time.Minute - 2*time.Second},
+		{"a wrong password from a new address", func() error { return a.Login(ctx, "alice", "x", cafe) }, auth.BlockedAccount, 0},
 		{"alice's key from a new address", func() error { return a.LoginKey(ctx, "alice", k, cafe) }, "", 0},
 		{"bob from a new address", func() error { return a.Login(ctx, "bob", "pw-bob", cafe) }, "", 0},
 	}
@@ -213,7 +214,7 @@ func TestSmartLockout(t *testing.T) {
 	// A proven key login makes its address known: from there alice's
 	// password works while the account is locked.
 	testkit.WantErr(t, "key query from the office", a.LoginKey(ctx, "alice", k, office), nil)
-	testkit.WantErr(t, "password from the office (key only queried)", a.Login(ctx, "alice", "pw", office), ErrLocked)
+	testkit.WantErr(t, "password from the office (key only queried)", a.Login(ctx, "alice", "pw", office), auth.ErrLocked)
 	testkit.WantErr(t, "KeyVerified", a.KeyVerified(ctx, "alice", office), nil)
 	testkit.WantErr(t, "password from the office (key proven)", a.Login(ctx, "alice", "pw", office), nil)
 
@@ -223,7 +224,7 @@ func TestSmartLockout(t *testing.T) {
 		t.Fatalf("Unlock address = %q, %v", done, err)
 	}
 	testkit.WantErr(t, "bob from the unlocked address", a.Login(ctx, "bob", "pw-bob", attacker), nil)
-	testkit.WantErr(t, "alice from the unlocked address", a.Login(ctx, "alice", "pw", attacker), ErrLocked)
+	testkit.WantErr(t, "alice from the unlocked address", a.Login(ctx, "alice", "pw", attacker), auth.ErrLocked)
 	done, err = a.Unlock(ctx, "alice")
 	if err != nil || len(done) != 1 || done[0] != "account alice" {
 		t.Fatalf("Unlock account = %q, %v", done, err)
@@ -241,22 +242,22 @@ func TestSmartLockout(t *testing.T) {
 func TestRefusalText(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		r    Refusal
+		r    auth.Refusal
 		want string
 	}{
-		{Refusal{Blocked: BlockedAddress, Address: "127.0.0.2", Account: "alice", Wait: 9*time.Minute + 58*time.Second},
+		{auth.Refusal{Blocked: auth.BlockedAddress, Address: "127.0.0.2", Account: "alice", Wait: 9*time.Minute + 58*time.Second},
 			"too many failed logins from 127.0.0.2; try again in 9m58s"},
-		{Refusal{Blocked: BlockedAccount, Address: "127.0.0.4", Account: "alice", Wait: 5 * time.Second},
+		{auth.Refusal{Blocked: auth.BlockedAccount, Address: "127.0.0.4", Account: "alice", Wait: 5 * time.Second},
 			"account alice is locked for new addresses after too many failed logins; try again in 5s or log in from an address you used before or with your key"},
-		{Refusal{Blocked: BlockedSignup, Address: "::1", Wait: time.Hour},
+		{auth.Refusal{Blocked: auth.BlockedSignup, Address: "::1", Wait: time.Hour},
 			"too many accounts created from ::1; try again in 1h0m0s"},
 	}
 	for _, tt := range tests {
 		if got := tt.r.Error(); got != tt.want {
 			t.Errorf("%s: %q, want %q", tt.r.Blocked, got, tt.want)
 		}
-		if !errors.Is(&tt.r, ErrLocked) {
-			t.Errorf("%s: not ErrLocked", tt.r.Blocked)
+		if !errors.Is(&tt.r, auth.ErrLocked) {
+			t.Errorf("%s: not auth.ErrLocked", tt.r.Blocked)
 		}
 	}
 }
@@ -267,16 +268,16 @@ func TestKnownAddressesBounded(t *testing.T) {
 	ctx := context.Background()
 	a := newAccounts(t, false, throttle.Policy{MaxFailures: 1, Window: time.Hour, Lockout: time.Hour})
 	testkit.WantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
-	for i := range knownAddresses + 4 {
+	for i := range auth.KnownAddresses + 4 {
 		a.clock.Advance(time.Second)
 		testkit.WantErr(t, "login", a.Login(ctx, "alice", "pw", fmt.Sprintf("192.0.2.%d:1", i)), nil)
 	}
 	var n int
-	if err := a.db.QueryRow(`SELECT COUNT(*) FROM account_addresses WHERE name = 'alice'`).Scan(&n); err != nil || n != knownAddresses {
-		t.Fatalf("%d addresses kept (%v), want %d", n, err, knownAddresses)
+	if err := a.db.QueryRow(`SELECT COUNT(*) FROM account_addresses WHERE name = 'alice'`).Scan(&n); err != nil || n != auth.KnownAddresses {
+		t.Fatalf("%d addresses kept (%v), want %d", n, err, auth.KnownAddresses)
 	}
-	testkit.WantErr(t, "lock the account", a.Login(ctx, "alice", "bad", "198.51.100.1:1"), ErrDenied)
-	testkit.WantErr(t, "the oldest address is forgotten", a.Login(ctx, "alice", "pw", "192.0.2.0:1"), ErrLocked)
+	testkit.WantErr(t, "lock the account", a.Login(ctx, "alice", "bad", "198.51.100.1:1"), auth.ErrDenied)
+	testkit.WantErr(t, "the oldest address is forgotten", a.Login(ctx, "alice", "pw", "192.0.2.0:1"), auth.ErrLocked)
 	testkit.WantErr(t, "a recent one is known", a.Login(ctx, "alice", "pw", "192.0.2.19:1"), nil)
 	testkit.WantErr(t, "Delete", a.Delete(ctx, "alice"), nil)
 	if err := a.db.QueryRow(`SELECT COUNT(*) FROM account_addresses`).Scan(&n); err != nil || n != 0 {
@@ -294,12 +295,12 @@ func TestInvalidUsernameNotHashed(t *testing.T) {
 		a := newAccounts(t, open, throttle.Policy{MaxFailures: len(names), Window: time.Hour, Lockout: time.Hour})
 		h := count(a)
 		for _, u := range names {
-			testkit.WantErr(t, "invalid username", a.Login(ctx, u, "pw", "192.0.2.1:1"), ErrDenied)
+			testkit.WantErr(t, "invalid username", a.Login(ctx, u, "pw", "192.0.2.1:1"), auth.ErrDenied)
 		}
 		if n := h.checks.Load() + h.hashes.Load(); n != 0 {
 			t.Errorf("open=%v: %d hashes for invalid usernames", open, n)
 		}
-		if r := refusalOf(t, a.Login(ctx, "alice", "pw", "192.0.2.1:2")); r.Blocked != BlockedAddress {
+		if r := refusalOf(t, a.Login(ctx, "alice", "pw", "192.0.2.1:2")); r.Blocked != auth.BlockedAddress {
 			t.Errorf("open=%v: after invalid usernames: %v", open, r)
 		}
 	}
@@ -317,13 +318,13 @@ func TestSignupCap(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	// Signups in flight hold login slots too: a login limit above the burst.
-	acc, err := Open(ctx, db, testkit.CheapHasher(4), Config{SignupOpen: true, SignupsPerAddressPerHour: 5,
+	acc, err := openAccounts(ctx, db, auth.Config{SignupOpen: true, SignupsPerAddressPerHour: 5,
 		Throttle: lenient})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	acc.setClock(c.Now)
+	acc.SetClock(c.Now)
 	a := testAccounts{acc, db, c}
 	h := count(a)
 	h.gate = make(chan struct{})
@@ -338,12 +339,12 @@ func TestSignupCap(t *testing.T) {
 			defer wg.Done()
 			defer settled.Add(1)
 			made, err := a.Authenticate(ctx, fmt.Sprint("new", i), "pw", "192.0.2.1:1")
-			var r *Refusal
+			var r *auth.Refusal
 			switch {
 			case err == nil && made:
 				created.Add(1)
 				someone.Store(fmt.Sprint("new", i))
-			case errors.As(err, &r) && r.Blocked == BlockedSignup:
+			case errors.As(err, &r) && r.Blocked == auth.BlockedSignup:
 				capped.Add(1)
 			default:
 				t.Errorf("signup %d: %v, %v", i, made, err)
@@ -357,7 +358,7 @@ func TestSignupCap(t *testing.T) {
 		t.Fatalf("%d created, %d capped, %d hashes; want 5, %d, 5", created.Load(), capped.Load(), h.hashes.Load(), burst-5)
 	}
 	r := refusalOf(t, a.Login(ctx, "late", "pw", "192.0.2.1:2"))
-	if r.Blocked != BlockedSignup || r.Wait != time.Hour {
+	if r.Blocked != auth.BlockedSignup || r.Wait != time.Hour {
 		t.Errorf("capped signup: %v, want blocked for an hour", r)
 	}
 	// Refused signups are no failed logins: the address still logs in.
@@ -376,13 +377,13 @@ func TestLockoutSurvivesReopen(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "a.db")
 	p := throttle.Policy{MaxFailures: 2, Window: time.Hour, Lockout: time.Hour}
-	open := func() *Accounts {
+	open := func() *auth.Accounts {
 		db, err := sqlitedb.Open(ctx, path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		a, err := Open(ctx, db, testkit.CheapHasher(4), Config{Throttle: p})
+		a, err := openAccounts(ctx, db, auth.Config{Throttle: p})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -391,9 +392,9 @@ func TestLockoutSurvivesReopen(t *testing.T) {
 	a := open()
 	testkit.WantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
 	for range 2 {
-		testkit.WantErr(t, "wrong", a.Login(ctx, "alice", "bad", "192.0.2.1:1"), ErrDenied)
+		testkit.WantErr(t, "wrong", a.Login(ctx, "alice", "bad", "192.0.2.1:1"), auth.ErrDenied)
 	}
-	testkit.WantErr(t, "after reopening", open().Login(ctx, "alice", "pw", "192.0.2.1:1"), ErrLocked)
+	testkit.WantErr(t, "after reopening", open().Login(ctx, "alice", "pw", "192.0.2.1:1"), auth.ErrLocked)
 }
 
 // brokenStore fails every reservation, as a store on a full disk does.
@@ -415,16 +416,16 @@ func TestStoreCannotWrite(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	p := throttle.Policy{MaxFailures: 3, Window: time.Hour, Lockout: time.Hour}
-	a, err := Open(ctx, db, testkit.CheapHasher(4), Config{Throttle: p})
+	a, err := openAccounts(ctx, db, auth.Config{Throttle: p})
 	if err != nil {
 		t.Fatal(err)
 	}
 	testkit.WantErr(t, "Add", a.Add(ctx, "alice", "pw"), nil)
 	testkit.WantErr(t, "first login", a.Login(ctx, "alice", "pw", "192.0.2.1:1"), nil)
-	a.login = throttle.New(brokenStore{a.login.Store()}, p)
+	a.SetLoginLimiter(throttle.New(brokenStore{a.LoginLimiter().Store()}, p))
 	testkit.WantErr(t, "owner from a known address", a.Login(ctx, "alice", "pw", "192.0.2.1:2"), nil)
-	testkit.WantErr(t, "wrong password from a known address", a.Login(ctx, "alice", "bad", "192.0.2.1:2"), ErrDenied)
-	if err := a.Login(ctx, "alice", "pw", "198.51.100.1:1"); err == nil || errors.Is(err, ErrDenied) {
+	testkit.WantErr(t, "wrong password from a known address", a.Login(ctx, "alice", "bad", "192.0.2.1:2"), auth.ErrDenied)
+	if err := a.Login(ctx, "alice", "pw", "198.51.100.1:1"); err == nil || errors.Is(err, auth.ErrDenied) {
 		t.Errorf("a new address while the store cannot write: %v, want the store's error", err)
 	}
 }

@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
@@ -182,16 +181,24 @@ func (a *Accounts) LoginKey(ctx context.Context, user string, key gossh.PublicKe
 	if ValidUsername(user) != nil {
 		return ErrDenied
 	}
-	var n int
-	err := a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM account_keys WHERE name = ? AND key = ? AND`+
-		fmt.Sprintf(notDisabled, "account_keys"), user, key.Marshal()).Scan(&n)
+	has, err := a.store.HasKey(ctx, user, key.Marshal())
+	if err != nil || !has {
+		return denied(err)
+	}
+	// A disabled account logs in by no key, even one added since.
+	acc, err := a.store.Account(ctx, user)
+	if errors.Is(err, ErrNoAccount) || err == nil && acc.Disabled {
+		return ErrDenied
+	}
+	return err
+}
+
+// denied is err, or ErrDenied for none.
+func denied(err error) error {
 	if err != nil {
 		return err
 	}
-	if n == 0 {
-		return ErrDenied
-	}
-	return nil
+	return ErrDenied
 }
 
 // KeyVerified records that user proved a registered key from addr: addr
