@@ -17,6 +17,8 @@ import (
 
 	"github.com/sshelf/sshelf/auth"
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/files/disk"
+	"github.com/sshelf/sshelf/files/sqlite"
 	"github.com/sshelf/sshelf/hostkeys"
 	"github.com/sshelf/sshelf/internal/diskspace"
 	"github.com/sshelf/sshelf/internal/passhash"
@@ -70,7 +72,7 @@ type App struct {
 	reserve  *diskspace.Reserve
 	Accounts *auth.Accounts
 	Files    *files.Service
-	blobs    *files.DiskBlobs // for Backup
+	blobs    *disk.Store // for Backup
 }
 
 // Open opens (creating if needed) the data directory.
@@ -99,12 +101,12 @@ func Open(ctx context.Context, opt Options) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	catalog, err := files.NewSQLiteCatalog(ctx, db)
+	catalog, err := sqlite.New(ctx, db)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	blobs, err := files.NewDiskBlobs(opt.Data)
+	blobs, err := disk.New(opt.Data)
 	if err != nil {
 		db.Close()
 		return nil, err

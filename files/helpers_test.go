@@ -16,9 +16,7 @@ import (
 	"time"
 
 	"github.com/sshelf/sshelf/internal/passhash"
-	"github.com/sshelf/sshelf/internal/sqlitedb"
 	"github.com/sshelf/sshelf/internal/throttle"
-	"github.com/sshelf/sshelf/internal/throttle/sqlitethrottle"
 )
 
 // cheapParams keep Argon2id fast in tests.
@@ -27,50 +25,38 @@ var cheapParams = passhash.Params{Time: 1, Memory: 64, Threads: 1, KeyLen: 32, S
 type testEnv struct {
 	svc     *Service
 	dir     string // DATA: holds blobs/ and tmp/
-	blobs   *DiskBlobs
-	catalog *SQLiteCatalog
+	blobs   Blobs
+	catalog Catalog
+	// blobPath is where a committed blob lives (StoresForTest).
+	blobPath func(key string) (string, error)
 }
 
-type envOption func(*Config)
+// envOption changes the Config of a Service over stores in dir.
+type envOption func(c *Config, dir string)
 
-func withLimits(l Limits) envOption { return func(c *Config) { c.Limits = l } }
+func withLimits(l Limits) envOption { return func(c *Config, _ string) { c.Limits = l } }
 
-func withPolicy(p throttle.Policy) envOption { return func(c *Config) { c.PasswordPolicy = p } }
+func withPolicy(p throttle.Policy) envOption {
+	return func(c *Config, _ string) { c.PasswordPolicy = p }
+}
 
 func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := sqlitedb.Open(ctx, filepath.Join(dir, "catalog.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	cat, err := NewSQLiteCatalog(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := NewDiskBlobs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	attempts, err := sqlitethrottle.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := NewStoresForTest(t, dir)
 	cfg := Config{
-		Attempts: attempts,
-		Catalog:  cat,
-		Blobs:    blobs,
+		Attempts: st.Attempts,
+		Catalog:  st.Catalog,
+		Blobs:    st.Blobs,
 		Hasher:   passhash.New(cheapParams, 4),
 		PasswordPolicy: throttle.Policy{
 			MaxFailures: 3, Window: time.Hour, Lockout: time.Hour,
 		},
 	}
 	for _, o := range opts {
-		o(&cfg)
+		o(&cfg, dir)
 	}
-	return &testEnv{svc: NewService(cfg), dir: dir, blobs: blobs, catalog: cat}
+	return &testEnv{svc: NewService(cfg), dir: dir, blobs: st.Blobs, catalog: st.Catalog, blobPath: st.BlobPath}
 }
 
 func sum(b []byte) string {
@@ -166,14 +152,14 @@ func (e *testEnv) assertBlobCount(t *testing.T, want int) {
 	}
 }
 
-// blobPath returns the on-disk path of name's content.
-func (e *testEnv) blobPath(t *testing.T, name string) string {
+// pathOf returns the on-disk path of name's content.
+func (e *testEnv) pathOf(t *testing.T, name string) string {
 	t.Helper()
 	r, err := e.catalog.Lookup(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := e.blobs.path(r.Blob)
+	p, err := e.blobPath(r.Blob)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,6 +167,21 @@ func (e *testEnv) blobPath(t *testing.T, name string) string {
 		t.Fatalf("blob of %q: %v", name, err)
 	}
 	return p
+}
+
+// commitBlob stores content in b with no record: an orphan.
+func commitBlob(t *testing.T, b Blobs, content string) string {
+	t.Helper()
+	w, err := b.Create(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, content)
+	key, err := w.Commit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
 }
 
 func wantErr(t *testing.T, what string, got, want error) {

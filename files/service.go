@@ -118,7 +118,11 @@ func (s *Service) List(ctx context.Context, user, after string, limit int) ([]Fi
 	if limit <= 0 || limit > 10000 {
 		limit = 10000
 	}
-	page, err := s.catalog.ListPublic(ctx, after, limit)
+	q := ListQuery{Limit: limit}
+	if after != "" {
+		q.After = &File{Name: after}
+	}
+	page, err := s.catalog.ListPublic(ctx, q)
 	return withholdHashes(page, user), err
 }
 

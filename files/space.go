@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/sshelf/sshelf/internal/sqlitedb"
 )
 
 // FreeSpace reports the bytes still free where contents are stored.
@@ -127,13 +125,4 @@ func (s *Service) restoreSpare() {
 	if err := s.spare.Restore(); err != nil {
 		s.log.Warn("restore disk reserve", "err", err)
 	}
-}
-
-// catalogError makes SQLite's "database or disk is full" an ErrNoSpace,
-// which withSpare acts on and a user reads as "no space left".
-func catalogError(err error) error {
-	if err != nil && sqlitedb.IsFull(err) {
-		return fmt.Errorf("%w (%w)", ErrNoSpace, err)
-	}
-	return err
 }

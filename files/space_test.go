@@ -51,8 +51,8 @@ func (d *fakeDisk) looks() int {
 
 // withDisk makes the store's disk capacity bytes, minFree of them reserved.
 func withDisk(capacity, minFree int64, disk **fakeDisk) envOption {
-	return func(c *Config) {
-		*disk = &fakeDisk{dir: c.Blobs.(*DiskBlobs).dir, capacity: capacity}
+	return func(c *Config, dir string) {
+		*disk = &fakeDisk{dir: dir, capacity: capacity}
 		c.Space = *disk
 		c.Limits.MinFreeSpace = minFree
 	}
@@ -242,7 +242,7 @@ func TestFullDiskDeleteAndHide(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var cat *fullCatalog
 			var spare *fakeSpare
-			e := newEnv(t, func(cfg *Config) {
+			e := newEnv(t, func(cfg *Config, _ string) {
 				cat = &fullCatalog{Catalog: cfg.Catalog}
 				spare = &fakeSpare{cat: cat}
 				cfg.Catalog, cfg.Spare = cat, spare
@@ -260,7 +260,7 @@ func TestFullDiskDeleteAndHide(t *testing.T) {
 // A freed disk takes its reserve back after a delete.
 func TestRemoveRestoresReserve(t *testing.T) {
 	var spare *fakeSpare
-	e := newEnv(t, func(cfg *Config) {
+	e := newEnv(t, func(cfg *Config, _ string) {
 		spare = &fakeSpare{cat: &fullCatalog{}}
 		cfg.Spare = spare
 	})
@@ -287,7 +287,7 @@ func (o *fakeOwners) MayStore(ctx context.Context, user string) (bool, error) {
 // nor at its commit if the deletion began meanwhile.
 func TestDeletedAccountStoresNothing(t *testing.T) {
 	owners := &fakeOwners{gone: map[string]bool{"carol": true}}
-	e := newEnv(t, func(cfg *Config) { cfg.Owners = owners })
+	e := newEnv(t, func(cfg *Config, _ string) { cfg.Owners = owners })
 	ctx := context.Background()
 	_, err := e.svc.Create(ctx, "carol", PutOptions{Name: "c", Size: -1})
 	wantErr(t, "Create by a deleted account", err, ErrAccountGone)

@@ -3,6 +3,7 @@ package files
 import (
 	"context"
 	"io"
+	"time"
 )
 
 // Catalog stores records. It enforces no rule itself: the check functions
@@ -11,12 +12,9 @@ import (
 type Catalog interface {
 	// Lookup returns the record named name, or ErrNotFound.
 	Lookup(ctx context.Context, name string) (Record, error)
-	// ListPublic returns up to limit public files with names after after,
-	// sorted by name (byte order).
-	ListPublic(ctx context.Context, after string, limit int) ([]File, error)
-	// ListPublicSorted returns one page of public files in q's order,
-	// paged by key (see ListQuery), in display order.
-	ListPublicSorted(ctx context.Context, q ListQuery) ([]File, error)
+	// ListPublic returns one page of public files in q's order, paged by
+	// key (see ListQuery), in display order. Names sort in byte order.
+	ListPublic(ctx context.Context, q ListQuery) ([]File, error)
 	// Put stores rec under rec.Name. check sees the record it would
 	// replace (nil if none) and the bytes its owner holds now; a non-nil
 	// error aborts. Put returns the replaced record, if any.
@@ -69,4 +67,13 @@ type BlobReader interface {
 	io.Reader
 	io.ReaderAt
 	io.Closer
+}
+
+// BlobInfo is what a store knows of a committed blob without reading it.
+type BlobInfo struct {
+	Size int64
+	// Changed is when the blob was last written or committed: an orphan
+	// younger than a grace period may be a commit whose record is on its
+	// way (see Check).
+	Changed time.Time
 }

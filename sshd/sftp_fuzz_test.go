@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/files/disk"
+	"github.com/sshelf/sshelf/files/sqlite"
 	"github.com/sshelf/sshelf/internal/passhash"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
 	"github.com/sshelf/sshelf/internal/throttle"
@@ -126,12 +128,12 @@ func newFuzzHarness(tb testing.TB) *fuzzHarness {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	sqlite, err := files.NewSQLiteCatalog(ctx, db)
+	inner, err := sqlite.New(ctx, db)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cat := &puttingCatalog{Catalog: sqlite}
-	blobs, err := files.NewDiskBlobs(data)
+	cat := &puttingCatalog{Catalog: inner}
+	blobs, err := disk.New(data)
 	if err != nil {
 		tb.Fatal(err)
 	}

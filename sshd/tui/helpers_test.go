@@ -10,6 +10,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/files/disk"
+	"github.com/sshelf/sshelf/files/sqlite"
 	"github.com/sshelf/sshelf/internal/passhash"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
 )
@@ -25,11 +27,11 @@ func newService(t *testing.T) *files.Service {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	catalog, err := files.NewSQLiteCatalog(ctx, db)
+	catalog, err := sqlite.New(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs, err := files.NewDiskBlobs(dir)
+	blobs, err := disk.New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package files
+package disk
 
 import (
 	"bytes"
@@ -9,11 +9,11 @@ import (
 	"testing"
 )
 
-// diskWriter gathers small writes; whatever the order of writes, reads
+// The writer gathers small writes; whatever the order of writes, reads
 // and truncations, what it reads back and commits is what was written.
-func TestDiskWriterGathersWritesFaithfully(t *testing.T) {
+func TestWriterGathersWritesFaithfully(t *testing.T) {
 	ctx := context.Background()
-	b, err := NewDiskBlobs(t.TempDir())
+	b, err := New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestDiskWriterGathersWritesFaithfully(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, _ := b.path(key)
+		p, _ := b.Path(key)
 		got, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package files
+package sqlite
 
 import (
 	"cmp"
@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"github.com/sshelf/sshelf/internal/sqlitedb"
+
+	"github.com/sshelf/sshelf/files"
 )
 
 // sortedCatalog returns a catalog holding n records, every third hidden,
 // inserted in one transaction (the test is about reading).
-func sortedCatalog(t *testing.T, n int, name func(i int) string) (*SQLiteCatalog, []File) {
+func sortedCatalog(t *testing.T, n int, name func(i int) string) (*Catalog, []files.File) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlitedb.Open(ctx, filepath.Join(t.TempDir(), "db"))
@@ -23,15 +25,15 @@ func sortedCatalog(t *testing.T, n int, name func(i int) string) (*SQLiteCatalog
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	c, err := NewSQLiteCatalog(ctx, db)
+	c, err := New(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var public []File
+	var public []files.File
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	err = c.tx(ctx, func(tx *sql.Tx) error {
 		for i := range n {
-			r := Record{File: File{
+			r := files.Record{File: files.File{
 				Name: name(i), Owner: "o", Size: int64((i * 7919) % 50), // many equal sizes
 				Hidden: i%3 == 0, SHA256: "00", Uploaded: base.Add(time.Duration((i*104729)%97) * time.Second),
 			}, Blob: fmt.Sprint("b", i)}
@@ -50,13 +52,13 @@ func sortedCatalog(t *testing.T, n int, name func(i int) string) (*SQLiteCatalog
 	return c, public
 }
 
-func order(k SortKey, desc bool) func(a, b File) int {
-	return func(a, b File) int {
+func order(k files.SortKey, desc bool) func(a, b files.File) int {
+	return func(a, b files.File) int {
 		c := 0
 		switch k {
-		case SortBySize:
+		case files.SortBySize:
 			c = cmp.Compare(a.Size, b.Size)
-		case SortByUploaded:
+		case files.SortByUploaded:
 			c = a.Uploaded.Compare(b.Uploaded)
 		}
 		if c == 0 {
@@ -74,13 +76,13 @@ func order(k SortKey, desc bool) func(a, b File) int {
 func TestListSortedPagesEveryOrder(t *testing.T) {
 	c, public := sortedCatalog(t, 300, func(i int) string { return fmt.Sprintf("n%03d", (i*37)%300) })
 	ctx := context.Background()
-	for _, k := range []SortKey{SortByName, SortBySize, SortByUploaded} {
+	for _, k := range []files.SortKey{files.SortByName, files.SortBySize, files.SortByUploaded} {
 		for _, desc := range []bool{false, true} {
 			want := slices.SortedFunc(slices.Values(public), order(k, desc))
-			var got []File
-			q := ListQuery{Sort: k, Desc: desc, Limit: 7}
+			var got []files.File
+			q := files.ListQuery{Sort: k, Desc: desc, Limit: 7}
 			for range 100 {
-				page, err := c.ListPublicSorted(ctx, q)
+				page, err := c.ListPublic(ctx, q)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -90,14 +92,14 @@ func TestListSortedPagesEveryOrder(t *testing.T) {
 				}
 				q.After = &page[len(page)-1]
 			}
-			if !slices.EqualFunc(got, want, func(a, b File) bool { return a.Name == b.Name }) {
+			if !slices.EqualFunc(got, want, func(a, b files.File) bool { return a.Name == b.Name }) {
 				t.Fatalf("%v desc=%v forward: %d rows, want %d", k, desc, len(got), len(want))
 			}
 			// Backward from the end, pages come in display order.
 			got = nil
-			q = ListQuery{Sort: k, Desc: desc, Limit: 7, Backward: true}
+			q = files.ListQuery{Sort: k, Desc: desc, Limit: 7, Backward: true}
 			for range 100 {
-				page, err := c.ListPublicSorted(ctx, q)
+				page, err := c.ListPublic(ctx, q)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -107,7 +109,7 @@ func TestListSortedPagesEveryOrder(t *testing.T) {
 				}
 				q.After = &page[0]
 			}
-			if !slices.EqualFunc(got, want, func(a, b File) bool { return a.Name == b.Name }) {
+			if !slices.EqualFunc(got, want, func(a, b files.File) bool { return a.Name == b.Name }) {
 				t.Fatalf("%v desc=%v backward: %d rows, want %d", k, desc, len(got), len(want))
 			}
 		}
@@ -126,7 +128,7 @@ func TestListSortedFilter(t *testing.T) {
 		"a_b":    nil, // a hidden file is never found
 		"x":      {"axb", "report_2.txt"},
 	} {
-		page, err := c.ListPublicSorted(ctx, ListQuery{Filter: filter, Limit: 10})
+		page, err := c.ListPublic(ctx, files.ListQuery{Filter: filter, Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,6 @@
-package files
+// Package disk is the embedded files.Blobs store: contents as files in
+// the data directory.
+package disk
 
 import (
 	"context"
@@ -14,40 +16,44 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/sshelf/sshelf/files"
 	"github.com/sshelf/sshelf/internal/diskspace"
 )
 
-// DiskBlobs keeps contents as files under a directory: committed blobs in
+// Store keeps contents as files under a directory: committed blobs in
 // blobs/XX/KEY, uploads in progress in tmp/. Both live on one file system,
 // so a commit is a rename.
-type DiskBlobs struct {
+type Store struct {
 	dir string
 }
 
-// NewDiskBlobs returns a store rooted at dir, creating its folders.
-func NewDiskBlobs(dir string) (*DiskBlobs, error) {
+var _ files.Blobs = (*Store)(nil)
+
+// New returns a store rooted at dir, creating its folders.
+func New(dir string) (*Store, error) {
 	for _, d := range []string{filepath.Join(dir, "blobs"), filepath.Join(dir, "tmp")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("blob store: %w", err)
 		}
 	}
-	return &DiskBlobs{dir: dir}, nil
+	return &Store{dir: dir}, nil
 }
 
 // FreeSpace returns the bytes free on the file system of the store.
-func (b *DiskBlobs) FreeSpace(ctx context.Context) (int64, error) {
+func (b *Store) FreeSpace(ctx context.Context) (int64, error) {
 	return diskspace.Free(b.dir)
 }
 
 // TempDir is where uploads in progress live.
-func (b *DiskBlobs) TempDir() string { return filepath.Join(b.dir, "tmp") }
+func (b *Store) TempDir() string { return filepath.Join(b.dir, "tmp") }
 
 // validBlobKey reports whether key has the form the disk store gives keys.
 func validBlobKey(key string) bool {
 	return len(key) == 32 && strings.Trim(key, "0123456789abcdef") == ""
 }
 
-func (b *DiskBlobs) path(key string) (string, error) {
+// Path is where the committed blob key lives, for tests and tools.
+func (b *Store) Path(key string) (string, error) {
 	if !validBlobKey(key) {
 		return "", fmt.Errorf("blob key %q: malformed", key)
 	}
@@ -55,7 +61,7 @@ func (b *DiskBlobs) path(key string) (string, error) {
 }
 
 // Create starts a new blob in the temporary folder.
-func (b *DiskBlobs) Create(ctx context.Context) (BlobWriter, error) {
+func (b *Store) Create(ctx context.Context) (files.BlobWriter, error) {
 	f, err := os.CreateTemp(b.TempDir(), "upload-*")
 	if err != nil {
 		return nil, mapDiskError(fmt.Errorf("create upload: %w", err))
@@ -65,8 +71,8 @@ func (b *DiskBlobs) Create(ctx context.Context) (BlobWriter, error) {
 
 // Open opens a committed blob. An open blob stays readable whole even if it
 // is replaced or removed meanwhile: the file system keeps it for us.
-func (b *DiskBlobs) Open(ctx context.Context, key string) (BlobReader, error) {
-	p, err := b.path(key)
+func (b *Store) Open(ctx context.Context, key string) (files.BlobReader, error) {
+	p, err := b.Path(key)
 	if err != nil {
 		return nil, err
 	}
@@ -78,8 +84,8 @@ func (b *DiskBlobs) Open(ctx context.Context, key string) (BlobReader, error) {
 }
 
 // Remove deletes a committed blob; a missing one is not an error.
-func (b *DiskBlobs) Remove(ctx context.Context, key string) error {
-	p, err := b.path(key)
+func (b *Store) Remove(ctx context.Context, key string) error {
+	p, err := b.Path(key)
 	if err != nil {
 		return err
 	}
@@ -90,7 +96,7 @@ func (b *DiskBlobs) Remove(ctx context.Context, key string) error {
 }
 
 // Keys walks every committed blob.
-func (b *DiskBlobs) Keys(ctx context.Context, fn func(string) error) error {
+func (b *Store) Keys(ctx context.Context, fn func(string) error) error {
 	root := filepath.Join(b.dir, "blobs")
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -108,7 +114,7 @@ func (b *DiskBlobs) Keys(ctx context.Context, fn func(string) error) error {
 }
 
 // CleanTemp removes uploads that never committed.
-func (b *DiskBlobs) CleanTemp(ctx context.Context) error {
+func (b *Store) CleanTemp(ctx context.Context) error {
 	entries, err := os.ReadDir(b.TempDir())
 	if err != nil {
 		return fmt.Errorf("clean uploads: %w", err)
@@ -122,7 +128,7 @@ func (b *DiskBlobs) CleanTemp(ctx context.Context) error {
 }
 
 type diskWriter struct {
-	store *DiskBlobs
+	store *Store
 	f     *os.File
 	done  bool
 	// buf gathers small writes that follow each other (SFTP sends 32 KiB
@@ -227,7 +233,7 @@ func (w *diskWriter) Truncate(size int64) error {
 
 func (w *diskWriter) Commit(ctx context.Context) (string, error) {
 	if w.done {
-		return "", ErrClosed
+		return "", files.ErrClosed
 	}
 	w.done = true
 	fail := func(err error) (string, error) {
@@ -249,7 +255,7 @@ func (w *diskWriter) Commit(ctx context.Context) (string, error) {
 		return fail(err)
 	}
 	key := hex.EncodeToString(raw[:])
-	final, _ := w.store.path(key)
+	final, _ := w.store.Path(key)
 	dir := filepath.Dir(final)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fail(err)
@@ -293,7 +299,7 @@ func mapDiskError(err error) error {
 		return nil
 	}
 	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-		return fmt.Errorf("%w (%v)", ErrNoSpace, err)
+		return fmt.Errorf("%w (%v)", files.ErrNoSpace, err)
 	}
 	return err
 }
