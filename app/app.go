@@ -113,6 +113,7 @@ func Open(ctx context.Context, opt Options) (*App, error) {
 	}
 	svc := files.NewService(files.Config{
 		Catalog: catalog, Blobs: blobs, Hasher: hasher,
+		SpoolDir:       blobs.TempDir(),
 		Limits:         files.Limits{MaxFileSize: opt.MaxFileSize, Quota: opt.Quota, MinFreeSpace: opt.MinFreeSpace},
 		PasswordPolicy: opt.FilePassword,
 		Attempts:       attempts,

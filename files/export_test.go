@@ -19,6 +19,3 @@ type StoresForTest struct {
 
 // NewStoresForTest makes stores in dir, a data directory of tb's.
 var NewStoresForTest func(tb testing.TB, dir string) StoresForTest
-
-// writeBufSize is what the disk store gathers before it writes.
-const writeBufSize = 256 << 10

@@ -3,6 +3,7 @@ package files
 import (
 	"context"
 	"io"
+	"path/filepath"
 	"testing"
 
 	"github.com/sshelf/sshelf/internal/passhash"
@@ -13,7 +14,7 @@ import (
 func benchEnv(b *testing.B) *testEnv {
 	dir := b.TempDir()
 	st := NewStoresForTest(b, dir)
-	svc := NewService(Config{Catalog: st.Catalog, Blobs: st.Blobs, Hasher: passhash.New(cheapParams, 4)})
+	svc := NewService(Config{Catalog: st.Catalog, Blobs: st.Blobs, SpoolDir: filepath.Join(dir, "tmp"), Hasher: passhash.New(cheapParams, 4)})
 	return &testEnv{svc: svc, dir: dir, blobs: st.Blobs, catalog: st.Catalog, blobPath: st.BlobPath}
 }
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,6 +49,7 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 		Attempts: st.Attempts,
 		Catalog:  st.Catalog,
 		Blobs:    st.Blobs,
+		SpoolDir: filepath.Join(dir, "tmp"),
 		Hasher:   passhash.New(cheapParams, 4),
 		PasswordPolicy: throttle.Policy{
 			MaxFailures: 3, Window: time.Hour, Lockout: time.Hour,
@@ -172,12 +174,7 @@ func (e *testEnv) pathOf(t *testing.T, name string) string {
 // commitBlob stores content in b with no record: an orphan.
 func commitBlob(t *testing.T, b Blobs, content string) string {
 	t.Helper()
-	w, err := b.Create(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.WriteString(w, content)
-	key, err := w.Commit(context.Background())
+	key, err := b.Put(context.Background(), strings.NewReader(content), int64(len(content)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,12 @@
 package files
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/sshelf/sshelf/internal/passhash"
@@ -24,6 +26,7 @@ type Limits struct {
 type Service struct {
 	catalog Catalog
 	blobs   Blobs
+	spool   spool
 	hasher  passwordHasher
 	limits  Limits
 	// space, spare and owners may be nil (space.go).
@@ -42,8 +45,12 @@ type Service struct {
 
 // Config gathers what a Service needs.
 type Config struct {
-	Catalog        Catalog
-	Blobs          Blobs
+	Catalog Catalog
+	Blobs   Blobs
+	// SpoolDir is this server's own folder for uploads in progress, on
+	// the blob store's file system if the store can adopt files there
+	// (Adopter). "" is the system's temporary folder.
+	SpoolDir       string
 	Hasher         *passhash.Hasher
 	Limits         Limits
 	PasswordPolicy throttle.Policy
@@ -66,6 +73,7 @@ func NewService(cfg Config) *Service {
 	return &Service{
 		catalog: cfg.Catalog,
 		blobs:   cfg.Blobs,
+		spool:   spool{dir: cmp.Or(cfg.SpoolDir, os.TempDir())},
 		hasher:  cfg.Hasher,
 		limits:  cfg.Limits,
 		space:   cfg.Space,
@@ -83,7 +91,7 @@ func (s *Service) Limits() Limits { return s.limits }
 // Recover removes what a crash may have left: uploads in progress and
 // committed blobs that no record refers to. Run it before serving.
 func (s *Service) Recover(ctx context.Context) error {
-	if err := s.blobs.CleanTemp(ctx); err != nil {
+	if err := s.spool.clean(ctx); err != nil {
 		return err
 	}
 	var orphans []string

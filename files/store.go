@@ -2,6 +2,7 @@ package files
 
 import (
 	"context"
+	"errors"
 	"io"
 	"time"
 )
@@ -37,30 +38,40 @@ type Catalog interface {
 	Records(ctx context.Context, after string, limit int) ([]Record, error)
 }
 
-// Blobs stores file contents. A blob is written to a temporary place and
-// becomes addressable by its key only on Commit. A later S3-compatible store
-// implements the same interface.
+// Blobs stores file contents: finished streams, each under a key of the
+// store's choosing, never changed after. Uploads are written elsewhere
+// first (a spool of the Service's, where writes may come at any offset),
+// so a store needs no random access for writing: a later S3-compatible
+// store implements the same interface.
 type Blobs interface {
-	Create(ctx context.Context) (BlobWriter, error)
+	// Put stores the size bytes r yields as a new blob, durably, and
+	// returns its key. A stream shorter or longer than size is an error,
+	// and an error stores nothing.
+	Put(ctx context.Context, r io.Reader, size int64) (string, error)
+	// Open opens a blob for reading, in order or at any offset. A missing
+	// blob is an error wrapping fs.ErrNotExist.
 	Open(ctx context.Context, key string) (BlobReader, error)
+	// Remove deletes a blob; a missing one is not an error. Readers that
+	// opened it may fail after: the Service removes a replaced or deleted
+	// blob only after a grace period (see Catalog.Garbage).
 	Remove(ctx context.Context, key string) error
-	// Keys calls fn with every committed key.
+	// Keys calls fn with every blob's key.
 	Keys(ctx context.Context, fn func(key string) error) error
-	// CleanTemp removes every uncommitted blob, for start-up after a crash.
-	CleanTemp(ctx context.Context) error
 }
 
-// BlobWriter is a blob being written. Writes may come at any offset.
-type BlobWriter interface {
-	io.Writer
-	io.WriterAt
-	io.ReaderAt
-	Truncate(size int64) error
-	// Commit makes the content durable and returns its key.
-	Commit(ctx context.Context) (string, error)
-	// Abort discards the content.
-	Abort() error
+// Adopter is a Blobs store that can take a finished spool file as a new
+// blob by moving it (a rename on one file system), without a copy. The
+// file's content is already synced; the store makes the move durable.
+type Adopter interface {
+	// Adopt moves the file at path into the store and returns its key.
+	// ErrNotAdopted says the file cannot be moved there (another file
+	// system): the caller then Puts it.
+	Adopt(ctx context.Context, path string) (string, error)
 }
+
+// ErrNotAdopted is an Adopt that moved nothing, for a reason that Put
+// would not meet.
+var ErrNotAdopted = errors.New("cannot move the file into the store")
 
 // BlobReader reads a committed blob.
 type BlobReader interface {

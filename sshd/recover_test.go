@@ -95,7 +95,7 @@ func startBoomServer(t *testing.T, tui sshd.TUIFunc) *boomServer {
 		t.Fatal(err)
 	}
 	svc := files.NewService(files.Config{
-		Catalog: boomCatalog{cat}, Blobs: blobs, Logger: logger,
+		Catalog: boomCatalog{cat}, Blobs: blobs, SpoolDir: blobs.TempDir(), Logger: logger,
 		Hasher: passhash.New(passhash.Params{Time: 1, Memory: 64, Threads: 1, KeyLen: 32, SaltLen: 16}, 2),
 	})
 	_, priv, err := ed25519.GenerateKey(rand.Reader)

@@ -143,7 +143,7 @@ func newFuzzHarness(tb testing.TB) *fuzzHarness {
 	}
 	svc := files.NewService(files.Config{
 		Attempts: attempts,
-		Catalog:  cat, Blobs: blobs,
+		Catalog:  cat, Blobs: blobs, SpoolDir: blobs.TempDir(),
 		Hasher: passhash.New(passhash.Params{Time: 1, Memory: 64, Threads: 1, KeyLen: 32, SaltLen: 16}, 2),
 		// Small limits keep the disk use of an input bounded, and reach
 		// the quota and size checks.

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/sshelf/sshelf/files"
 )
 
 // BlobCopy says what CopyTo did.
@@ -45,7 +47,7 @@ func (b *Store) CopyTo(ctx context.Context, key string, dst *Store) (BlobCopy, e
 	}
 	// Another file system (EXDEV), or one without hard links: copy.
 	if err := copyFile(ctx, src, to, dst.TempDir()); err != nil {
-		return 0, mapDiskError(fmt.Errorf("copy blob %s: %w (link: %v)", key, err, lerr))
+		return 0, files.MapNoSpace(fmt.Errorf("copy blob %s: %w (link: %v)", key, err, lerr))
 	}
 	return BlobCopied, nil
 }

@@ -6,18 +6,14 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 )
 
 func commitBlob(t *testing.T, b *Store, content string) string {
 	t.Helper()
-	w, err := b.Create(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.WriteString(w, content)
-	key, err := w.Commit(context.Background())
+	key, err := b.Put(context.Background(), strings.NewReader(content), int64(len(content)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func newService(t *testing.T) *files.Service {
 		t.Fatal(err)
 	}
 	hasher := passhash.New(passhash.Params{Time: 1, Memory: 64, Threads: 1, KeyLen: 16, SaltLen: 8}, 2)
-	return files.NewService(files.Config{Catalog: catalog, Blobs: blobs, Hasher: hasher})
+	return files.NewService(files.Config{Catalog: catalog, Blobs: blobs, SpoolDir: blobs.TempDir(), Hasher: hasher})
 }
 
 // put uploads content as user.

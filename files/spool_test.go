@@ -1,25 +1,23 @@
-package disk
+package files
 
 import (
 	"bytes"
 	"context"
 	"io"
 	"math/rand/v2"
-	"os"
 	"testing"
 )
 
-// The writer gathers small writes; whatever the order of writes, reads
+// A spool file gathers small writes; whatever the order of writes, reads
 // and truncations, what it reads back and commits is what was written.
-func TestWriterGathersWritesFaithfully(t *testing.T) {
+func TestSpoolGathersWritesFaithfully(t *testing.T) {
 	ctx := context.Background()
-	b, err := New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := t.TempDir()
+	b := NewStoresForTest(t, dir).Blobs
+	sp := spool{dir: dir}
 	r := rand.New(rand.NewPCG(3, 4))
 	for run := 0; run < 50; run++ {
-		bw, err := b.Create(ctx)
+		bw, err := sp.create()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,12 +61,16 @@ func TestWriterGathersWritesFaithfully(t *testing.T) {
 				model = model[:size]
 			}
 		}
-		key, err := bw.Commit(ctx)
+		key, err := bw.store(ctx, b, int64(len(model)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, _ := b.Path(key)
-		got, err := os.ReadFile(p)
+		r, err := b.Open(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(r)
+		r.Close()
 		if err != nil {
 			t.Fatal(err)
 		}
