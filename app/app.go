@@ -113,7 +113,10 @@ func Open(ctx context.Context, opt Options) (*App, error) {
 	}
 	svc := files.NewService(files.Config{
 		Catalog: catalog, Blobs: blobs, Hasher: hasher,
-		SpoolDir:       blobs.TempDir(),
+		SpoolDir: blobs.TempDir(),
+		// GarbageGrace 0: the disk store is this server's alone, and a
+		// file open for a download stays readable after its removal.
+		GarbageGrace:   0,
 		Limits:         files.Limits{MaxFileSize: opt.MaxFileSize, Quota: opt.Quota, MinFreeSpace: opt.MinFreeSpace},
 		PasswordPolicy: opt.FilePassword,
 		Attempts:       attempts,

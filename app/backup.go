@@ -99,6 +99,10 @@ func (a *App) backup(ctx context.Context, dest string, afterSnapshot func(attemp
 		}
 		res.Dropped = append(res.Dropped, r.Name)
 	}
+	// The snapshot's garbage list names blobs the backup does not hold.
+	if err := cat.ForgetGarbage(ctx); err != nil {
+		return fail(err)
+	}
 	// Contents copied for an earlier snapshot that the last one no longer
 	// refers to.
 	err = dstBlobs.Keys(ctx, func(key string) error {

@@ -31,8 +31,16 @@ type Catalog interface {
 	Usage(ctx context.Context, owner string) (int64, error)
 	// OwnedBy returns the names of the files owner holds.
 	OwnedBy(ctx context.Context, owner string) ([]string, error)
-	// HasBlob reports whether any record refers to the blob key.
+	// HasBlob reports whether the catalog knows the blob key: a record
+	// refers to it, or it waits on the garbage list. Any other blob is an
+	// orphan.
 	HasBlob(ctx context.Context, key string) (bool, error)
+	// Garbage returns up to limit blob keys that records dropped (replaced
+	// or deleted: Put, Update, Delete, Rename put them on the list in the
+	// same transaction) at or before before, oldest first.
+	Garbage(ctx context.Context, before time.Time, limit int) ([]string, error)
+	// Collected takes key off the garbage list, once its blob is removed.
+	Collected(ctx context.Context, key string) error
 	// Records returns up to limit records, hidden ones included, with
 	// names after after, sorted by name: for `sshelf check` and backups.
 	Records(ctx context.Context, after string, limit int) ([]Record, error)

@@ -494,7 +494,7 @@ func (u *Upload) commit(ctx context.Context) (File, error) {
 		return File{}, err
 	}
 	if old != nil {
-		u.s.removeBlob(ctx, old.Blob)
+		u.s.collectGarbage(ctx)
 	}
 	return rec.File, nil
 }

@@ -39,6 +39,13 @@ CREATE INDEX IF NOT EXISTS files_owner ON files(owner, size);
 -- instead of sorting the table.
 CREATE INDEX IF NOT EXISTS files_public_size ON files(size, name) WHERE hidden = 0;
 CREATE INDEX IF NOT EXISTS files_public_uploaded ON files(uploaded, name) WHERE hidden = 0;
+-- Blobs that records dropped (replaced, deleted), in the transaction that
+-- dropped them, until the Service removes them after a grace period.
+CREATE TABLE IF NOT EXISTS garbage (
+	blob    TEXT PRIMARY KEY,
+	dropped INTEGER NOT NULL -- unix nanoseconds
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS garbage_dropped ON garbage(dropped);
 `
 
 // usageSchema keeps each owner's total size in file_usage, maintained by
@@ -148,6 +155,14 @@ func (c *Catalog) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return err
 }
 
+// drop puts the blob of a record being replaced or deleted on the garbage
+// list.
+func drop(ctx context.Context, tx *sql.Tx, blob string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO garbage (blob, dropped) VALUES (?, ?) ON CONFLICT(blob) DO NOTHING`,
+		blob, time.Now().UnixNano())
+	return err
+}
+
 func upsert(ctx context.Context, tx *sql.Tx, r files.Record) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO files (`+recordColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, size = excluded.size,
@@ -177,6 +192,11 @@ func (c *Catalog) Put(ctx context.Context, rec files.Record, check func(*files.R
 			return err
 		}
 		replaced = old
+		if old != nil && old.Blob != rec.Blob {
+			if err := drop(ctx, tx, old.Blob); err != nil {
+				return err
+			}
+		}
 		return upsert(ctx, tx, rec)
 	})
 	if err != nil {
@@ -192,10 +212,16 @@ func (c *Catalog) Update(ctx context.Context, name string, fn func(*files.Record
 		if err != nil {
 			return err
 		}
+		old := r.Blob
 		if err := fn(&r); err != nil {
 			return err
 		}
 		r.Name = name
+		if r.Blob != old {
+			if err := drop(ctx, tx, old); err != nil {
+				return err
+			}
+		}
 		return upsert(ctx, tx, r)
 	})
 	if err != nil {
@@ -216,6 +242,9 @@ func (c *Catalog) Delete(ctx context.Context, name string, check func(files.Reco
 			return err
 		}
 		deleted = r
+		if err := drop(ctx, tx, r.Blob); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM files WHERE name = ?`, name)
 		return err
 	})
@@ -248,6 +277,11 @@ func (c *Catalog) Rename(ctx context.Context, from, to string, check func(files.
 			return nil
 		}
 		replaced = dst
+		if dst != nil {
+			if err := drop(ctx, tx, dst.Blob); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM files WHERE name = ?`, to); err != nil {
 			return err
 		}
@@ -265,11 +299,48 @@ func (c *Catalog) OwnedBy(ctx context.Context, owner string) ([]string, error) {
 	return sqlitedb.Strings(ctx, c.db, `SELECT name FROM files WHERE owner = ? ORDER BY name`, owner)
 }
 
-// HasBlob reports whether a record refers to key.
+// HasBlob reports whether a record refers to key or key is on the
+// garbage list.
 func (c *Catalog) HasBlob(ctx context.Context, key string) (bool, error) {
 	var n int
-	err := c.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM files WHERE blob = ?`, key).Scan(&n)
+	err := c.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM files WHERE blob = ?1)
+		+ (SELECT COUNT(*) FROM garbage WHERE blob = ?1)`, key).Scan(&n)
 	return n > 0, err
+}
+
+// Garbage lists up to limit blobs dropped at or before before, oldest first.
+func (c *Catalog) Garbage(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	keys, err := sqlitedb.Strings(ctx, c.db, `SELECT blob FROM garbage WHERE dropped <= ?
+		ORDER BY dropped LIMIT ?`, before.UnixNano(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("catalog garbage: %w", err)
+	}
+	return keys, nil
+}
+
+// Collected takes key off the garbage list.
+func (c *Catalog) Collected(ctx context.Context, key string) error {
+	err := c.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM garbage WHERE blob = ?`, key)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("catalog collected %s: %w", key, err)
+	}
+	return nil
+}
+
+// ForgetGarbage empties the garbage list, for a copy of the catalog whose
+// store holds none of those blobs (a backup).
+func (c *Catalog) ForgetGarbage(ctx context.Context) error {
+	err := c.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM garbage`)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("catalog forget garbage: %w", err)
+	}
+	return nil
 }
 
 // Usage returns the bytes owner's files hold (see usageSchema).
