@@ -7,6 +7,7 @@ import (
 
 	"github.com/sshelf/sshelf/files"
 	"github.com/sshelf/sshelf/files/disk"
+	"github.com/sshelf/sshelf/files/filestest"
 	"github.com/sshelf/sshelf/files/sqlite"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
 	"github.com/sshelf/sshelf/internal/throttle/sqlitethrottle"
@@ -36,4 +37,11 @@ func embeddedStores(tb testing.TB, dir string) files.StoresForTest {
 		tb.Fatal(err)
 	}
 	return files.StoresForTest{Catalog: cat, Blobs: blobs, Attempts: attempts, BlobPath: blobs.Path}
+}
+
+// The embedded stores together keep a dropped blob for its readers until
+// the garbage list hands it out.
+func TestEmbeddedDeferredRemoval(t *testing.T) {
+	st := embeddedStores(t, t.TempDir())
+	filestest.TestDeferredRemoval(t, st.Catalog, st.Blobs)
 }

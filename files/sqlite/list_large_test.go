@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/files/filestest"
 )
 
 // 100,000 files page by size without loading them all.
@@ -29,7 +30,7 @@ func TestListSorted100000(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range page {
-			if last != nil && order(files.SortBySize, true)(*last, page[i]) >= 0 {
+			if last != nil && filestest.Order(files.SortBySize, true)(*last, page[i]) >= 0 {
 				t.Fatalf("out of order: %v then %v", *last, page[i])
 			}
 			last = &page[i]

@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sshelf/sshelf/internal/sqlitedb"
-
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/internal/sqlitedb"
 )
 
 // sumUsage is what the triggers maintain, computed the slow way.
