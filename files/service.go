@@ -52,7 +52,8 @@ type Config struct {
 	Blobs   Blobs
 	// SpoolDir is this server's own folder for uploads in progress, on
 	// the blob store's file system if the store can adopt files there
-	// (Adopter). "" is the system's temporary folder.
+	// (Adopter). "" is the system's temporary folder, which Recover then
+	// leaves alone.
 	SpoolDir string
 	// GarbageGrace is how long a replaced or removed blob stays in the
 	// store before it is removed, so that a download of the old version
@@ -87,7 +88,7 @@ func NewService(cfg Config) *Service {
 	return &Service{
 		catalog: cfg.Catalog,
 		blobs:   cfg.Blobs,
-		spool:   spool{dir: cmp.Or(cfg.SpoolDir, os.TempDir())},
+		spool:   spool{dir: cmp.Or(cfg.SpoolDir, os.TempDir()), shared: cfg.SpoolDir == ""},
 
 		garbageGrace: cfg.GarbageGrace,
 		sharedBlobs:  cfg.SharedBlobs,

@@ -20,6 +20,9 @@ import (
 // up touches nothing else.
 type spool struct {
 	dir string
+	// shared: dir is the system's temporary folder, which is not ours to
+	// clean.
+	shared bool
 }
 
 const spoolPrefix = "upload-"
@@ -41,6 +44,9 @@ func (s spool) create() (*spoolFile, error) {
 // clean removes the spool files a crash left, at start-up: this server's
 // own, since the spool is not shared.
 func (s spool) clean(ctx context.Context) error {
+	if s.shared {
+		return nil
+	}
 	entries, err := os.ReadDir(s.dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
