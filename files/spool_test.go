@@ -79,3 +79,30 @@ func TestSpoolGathersWritesFaithfully(t *testing.T) {
 		}
 	}
 }
+
+// putOnly hides a store's Adopt: uploads are streamed to it with Put, as
+// to an object store.
+type putOnly struct{ Blobs }
+
+// A store that cannot adopt spool files gets each upload as a stream, after
+// the random-access writes in the spool.
+func TestUploadToStoreWithoutAdopt(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, func(c *Config, _ string) { c.Blobs = putOnly{c.Blobs} })
+	content := randBytes(t, 1<<20+3)
+	u, err := e.svc.Create(ctx, "alice", PutOptions{Name: "f", Size: int64(len(content))})
+	must(t, err)
+	half := len(content) / 2
+	_, err = u.WriteAt(content[half:], int64(half))
+	must(t, err)
+	_, err = u.WriteAt(content[:half], 0)
+	must(t, err)
+	f, err := u.Commit(ctx)
+	must(t, err)
+	if f.SHA256 != sum(content) {
+		t.Errorf("hash %s, want %s", f.SHA256, sum(content))
+	}
+	wantContent(t, "f", e.mustGet(t, "bob", "f", ""), content)
+	e.assertTempEmpty(t)
+	e.assertBlobCount(t, 1)
+}
