@@ -38,7 +38,7 @@ const spaceCheckEvery = 4 << 20
 // the reserve. It returns how many bytes may be added after those before
 // asking again: half the room left, at most spaceCheckEvery, so that one
 // upload stops before it reaches the reserve (give or take the bytes the
-// disk store gathers before it writes them, writeBufSize).
+// spool gathers before it writes them, writeBufSize).
 func (s *Service) spaceFor(ctx context.Context, need int64) (int64, error) {
 	if s.space == nil || s.limits.MinFreeSpace <= 0 {
 		return spaceCheckEvery, nil

@@ -129,7 +129,7 @@ func TestUploadFreeSpaceReserve(t *testing.T) {
 			}
 			if c.minFree > 0 {
 				// The bytes written never took the disk below the reserve,
-				// but for what the disk store gathers before writing.
+				// but for what the spool gathers before writing.
 				if free := c.capacity - u.Size(); c.want != nil && free < c.minFree-writeBufSize {
 					t.Errorf("upload stopped at %d bytes, %d free: below the %d reserved", u.Size(), free, c.minFree)
 				}
