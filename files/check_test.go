@@ -12,7 +12,7 @@ import (
 
 func TestCheck(t *testing.T) {
 	flip := func(t *testing.T, e *testEnv, name string) {
-		p := e.pathOf(t, name)
+		p := e.blobPath(t, name)
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
@@ -23,12 +23,12 @@ func TestCheck(t *testing.T) {
 		}
 	}
 	truncate := func(t *testing.T, e *testEnv, name string) {
-		if err := os.Truncate(e.pathOf(t, name), 3); err != nil {
+		if err := os.Truncate(e.blobPath(t, name), 3); err != nil {
 			t.Fatal(err)
 		}
 	}
 	grow := func(t *testing.T, e *testEnv, name string) {
-		f, err := os.OpenFile(e.pathOf(t, name), os.O_APPEND|os.O_WRONLY, 0)
+		f, err := os.OpenFile(e.blobPath(t, name), os.O_APPEND|os.O_WRONLY, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,7 +36,7 @@ func TestCheck(t *testing.T) {
 		f.Close()
 	}
 	remove := func(t *testing.T, e *testEnv, name string) {
-		if err := os.Remove(e.pathOf(t, name)); err != nil {
+		if err := os.Remove(e.blobPath(t, name)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -169,7 +169,7 @@ func TestCheckOrphanAgeIsCommitTime(t *testing.T) {
 	}
 	e := newEnv(t)
 	key := commitBlob(t, e.blobs, "written long ago")
-	p, err := e.blobPath(key)
+	p, err := e.blobFile(key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ func benchEnv(b *testing.B) *testEnv {
 	dir := b.TempDir()
 	st := NewStoresForTest(b, dir)
 	svc := NewService(Config{Catalog: st.Catalog, Blobs: st.Blobs, SpoolDir: filepath.Join(dir, "tmp"), Hasher: passhash.New(cheapParams, 4)})
-	return &testEnv{svc: svc, dir: dir, blobs: st.Blobs, catalog: st.Catalog, blobPath: st.BlobPath}
+	return &testEnv{svc: svc, dir: dir, blobs: st.Blobs, catalog: st.Catalog, blobFile: st.BlobPath}
 }
 
 // benchContent is the size moved per operation of the streaming benchmarks.

@@ -28,8 +28,8 @@ type testEnv struct {
 	dir     string // DATA: holds blobs/ and tmp/
 	blobs   Blobs
 	catalog Catalog
-	// blobPath is where a committed blob lives (StoresForTest).
-	blobPath func(key string) (string, error)
+	// blobFile is where a committed blob lives (StoresForTest).
+	blobFile func(key string) (string, error)
 }
 
 // envOption changes the Config of a Service over stores in dir.
@@ -58,7 +58,7 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	for _, o := range opts {
 		o(&cfg, dir)
 	}
-	return &testEnv{svc: NewService(cfg), dir: dir, blobs: st.Blobs, catalog: st.Catalog, blobPath: st.BlobPath}
+	return &testEnv{svc: NewService(cfg), dir: dir, blobs: st.Blobs, catalog: st.Catalog, blobFile: st.BlobPath}
 }
 
 func sum(b []byte) string {
@@ -154,14 +154,14 @@ func (e *testEnv) assertBlobCount(t *testing.T, want int) {
 	}
 }
 
-// pathOf returns the on-disk path of name's content.
-func (e *testEnv) pathOf(t *testing.T, name string) string {
+// blobPath returns the on-disk path of name's content.
+func (e *testEnv) blobPath(t *testing.T, name string) string {
 	t.Helper()
 	r, err := e.catalog.Lookup(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := e.blobPath(r.Blob)
+	p, err := e.blobFile(r.Blob)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -482,7 +482,7 @@ func TestDownloadDetectsCorruption(t *testing.T) {
 				t.Parallel()
 				content := randBytes(t, size)
 				e.mustPut(t, "alice", PutOptions{Name: r.name}, content)
-				c.do(t, e.pathOf(t, r.name), content)
+				c.do(t, e.blobPath(t, r.name), content)
 				d, err := e.svc.Open(ctx, "bob", r.name, "")
 				if err != nil {
 					t.Fatal(err)
