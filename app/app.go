@@ -18,6 +18,8 @@ import (
 	"github.com/sshelf/sshelf/auth"
 	authsqlite "github.com/sshelf/sshelf/auth/sqlite"
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/files/disk"
+	"github.com/sshelf/sshelf/files/sqlite"
 	"github.com/sshelf/sshelf/hostkeys"
 	"github.com/sshelf/sshelf/internal/diskspace"
 	"github.com/sshelf/sshelf/internal/passhash"
@@ -71,7 +73,7 @@ type App struct {
 	reserve  *diskspace.Reserve
 	Accounts *auth.Accounts
 	Files    *files.Service
-	blobs    *files.DiskBlobs // for Backup
+	blobs    *disk.Store // for Backup
 }
 
 // Open opens (creating if needed) the data directory.
@@ -101,18 +103,22 @@ func Open(ctx context.Context, opt Options) (*App, error) {
 	}
 	accounts := auth.New(accountStore, hasher, auth.Config{SignupOpen: opt.SignupOpen, Throttle: opt.Login,
 		SignupsPerAddressPerHour: opt.SignupsPerAddressPerHour, Attempts: attempts, Logger: opt.Logger})
-	catalog, err := files.NewSQLiteCatalog(ctx, db)
+	catalog, err := sqlite.New(ctx, db)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	blobs, err := files.NewDiskBlobs(opt.Data)
+	blobs, err := disk.New(opt.Data)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	svc := files.NewService(files.Config{
 		Catalog: catalog, Blobs: blobs, Hasher: hasher,
+		SpoolDir: blobs.TempDir(),
+		// GarbageGrace 0: the disk store is this server's alone, and a
+		// file open for a download stays readable after its removal.
+		GarbageGrace:   0,
 		Limits:         files.Limits{MaxFileSize: opt.MaxFileSize, Quota: opt.Quota, MinFreeSpace: opt.MinFreeSpace},
 		PasswordPolicy: opt.FilePassword,
 		Attempts:       attempts,

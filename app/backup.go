@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/files/disk"
+	"github.com/sshelf/sshelf/files/sqlite"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
 )
 
@@ -51,14 +53,14 @@ func (a *App) backup(ctx context.Context, dest string, afterSnapshot func(attemp
 	if err := emptyDir(dest); err != nil {
 		return fail(err)
 	}
-	dstBlobs, err := files.NewDiskBlobs(dest)
+	dstBlobs, err := disk.New(dest)
 	if err != nil {
 		return fail(err)
 	}
 	dbPath := filepath.Join(dest, "sshelf.db")
 	var (
 		snap  *sql.DB
-		cat   *files.SQLiteCatalog
+		cat   *sqlite.Catalog
 		res   BackupResult
 		gone  []files.Record
 		close = func() {
@@ -97,6 +99,10 @@ func (a *App) backup(ctx context.Context, dest string, afterSnapshot func(attemp
 		}
 		res.Dropped = append(res.Dropped, r.Name)
 	}
+	// The snapshot's garbage list names blobs the backup does not hold.
+	if err := cat.ForgetGarbage(ctx); err != nil {
+		return fail(err)
+	}
 	// Contents copied for an earlier snapshot that the last one no longer
 	// refers to.
 	err = dstBlobs.Keys(ctx, func(key string) error {
@@ -128,7 +134,7 @@ func (a *App) backup(ctx context.Context, dest string, afterSnapshot func(attemp
 }
 
 // snapshot writes the catalog as it is now to path and opens the copy.
-func (a *App) snapshot(ctx context.Context, path string) (*sql.DB, *files.SQLiteCatalog, error) {
+func (a *App) snapshot(ctx context.Context, path string) (*sql.DB, *sqlite.Catalog, error) {
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, err
@@ -148,7 +154,7 @@ func (a *App) snapshot(ctx context.Context, path string) (*sql.DB, *files.SQLite
 	if err != nil {
 		return nil, nil, err
 	}
-	cat, err := files.NewSQLiteCatalog(ctx, db)
+	cat, err := sqlite.New(ctx, db)
 	if err != nil {
 		db.Close()
 		return nil, nil, err
@@ -158,7 +164,7 @@ func (a *App) snapshot(ctx context.Context, path string) (*sql.DB, *files.SQLite
 
 // copyBlobs puts the content of every record of cat into dst, counting in
 // res; it returns the records whose content is gone from the source.
-func (a *App) copyBlobs(ctx context.Context, cat *files.SQLiteCatalog, dst *files.DiskBlobs, res *BackupResult) ([]files.Record, error) {
+func (a *App) copyBlobs(ctx context.Context, cat *sqlite.Catalog, dst *disk.Store, res *BackupResult) ([]files.Record, error) {
 	var gone []files.Record
 	const page = 500
 	after := ""
@@ -175,9 +181,9 @@ func (a *App) copyBlobs(ctx context.Context, cat *files.SQLiteCatalog, dst *file
 				continue
 			case err != nil:
 				return nil, fmt.Errorf("%q: %w", r.Name, err)
-			case how == files.BlobLinked:
+			case how == disk.BlobLinked:
 				res.Linked++
-			case how == files.BlobCopied:
+			case how == disk.BlobCopied:
 				res.Copied++
 			}
 			res.Files++

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/files/sqlite"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
 )
 
@@ -262,7 +263,7 @@ func renameInCatalog(t *testing.T, dataDir, from, to string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	cat, err := files.NewSQLiteCatalog(ctx, db)
+	cat, err := sqlite.New(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}

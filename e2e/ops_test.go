@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/files/sqlite"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
 	"github.com/sshelf/sshelf/internal/testkit"
 )
@@ -75,7 +76,7 @@ func catalogRecord(t *testing.T, dataDir, name string) files.Record {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	cat, err := files.NewSQLiteCatalog(ctx, db)
+	cat, err := sqlite.New(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}

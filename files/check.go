@@ -25,7 +25,8 @@ const (
 	Corrupt ProblemKind = "corrupt"
 	// Missing: the record's content is not in the store.
 	Missing ProblemKind = "missing"
-	// Orphan: content no record refers to. It wastes space; nothing is lost.
+	// Orphan: content no record refers to and not on the garbage list. It
+	// wastes space; nothing is lost.
 	Orphan ProblemKind = "orphan"
 )
 

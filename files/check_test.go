@@ -43,14 +43,7 @@ func TestCheck(t *testing.T) {
 		}
 	}
 	orphan := func(t *testing.T, e *testEnv, _ string) {
-		w, err := e.blobs.Create(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write([]byte("nobody's"))
-		if _, err := w.Commit(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		commitBlob(t, e.blobs, "nobody's")
 	}
 	const later = 2 * time.Hour // the clock of an orphan old enough to remove
 
@@ -178,7 +171,7 @@ func TestCheckOrphanAgeIsCommitTime(t *testing.T) {
 	}
 	e := newEnv(t)
 	key := commitBlob(t, e.blobs, "written long ago")
-	p, err := e.blobs.path(key)
+	p, err := e.blobFile(key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,62 +8,50 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/sshelf/sshelf/internal/sqlitedb"
 	"github.com/sshelf/sshelf/internal/testkit"
 	"github.com/sshelf/sshelf/internal/throttle"
-	"github.com/sshelf/sshelf/internal/throttle/sqlitethrottle"
 )
 
 type testEnv struct {
 	svc     *Service
 	dir     string // DATA: holds blobs/ and tmp/
-	blobs   *DiskBlobs
-	catalog *SQLiteCatalog
+	blobs   Blobs
+	catalog Catalog
+	// blobFile is where a committed blob lives (StoresForTest).
+	blobFile func(key string) (string, error)
 }
 
-type envOption func(*Config)
+// envOption changes the Config of a Service over stores in dir.
+type envOption func(c *Config, dir string)
 
-func withLimits(l Limits) envOption { return func(c *Config) { c.Limits = l } }
+func withLimits(l Limits) envOption { return func(c *Config, _ string) { c.Limits = l } }
 
-func withPolicy(p throttle.Policy) envOption { return func(c *Config) { c.PasswordPolicy = p } }
+func withPolicy(p throttle.Policy) envOption {
+	return func(c *Config, _ string) { c.PasswordPolicy = p }
+}
 
 func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := sqlitedb.Open(ctx, filepath.Join(dir, "catalog.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	cat, err := NewSQLiteCatalog(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := NewDiskBlobs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	attempts, err := sqlitethrottle.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := NewStoresForTest(t, dir)
 	cfg := Config{
-		Attempts: attempts,
-		Catalog:  cat,
-		Blobs:    blobs,
+		Attempts: st.Attempts,
+		Catalog:  st.Catalog,
+		Blobs:    st.Blobs,
+		SpoolDir: filepath.Join(dir, "tmp"),
 		Hasher:   testkit.CheapHasher(4),
 		PasswordPolicy: throttle.Policy{
 			MaxFailures: 3, Window: time.Hour, Lockout: time.Hour,
 		},
 	}
 	for _, o := range opts {
-		o(&cfg)
+		o(&cfg, dir)
 	}
-	return &testEnv{svc: NewService(cfg), dir: dir, blobs: blobs, catalog: cat}
+	return &testEnv{svc: NewService(cfg), dir: dir, blobs: st.Blobs, catalog: st.Catalog, blobFile: st.BlobPath}
 }
 
 // put uploads content with Write and commits it.
@@ -152,7 +140,7 @@ func (e *testEnv) blobPath(t *testing.T, name string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := e.blobs.path(r.Blob)
+	p, err := e.blobFile(r.Blob)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,6 +148,16 @@ func (e *testEnv) blobPath(t *testing.T, name string) string {
 		t.Fatalf("blob of %q: %v", name, err)
 	}
 	return p
+}
+
+// commitBlob stores content in b with no record: an orphan.
+func commitBlob(t *testing.T, b Blobs, content string) string {
+	t.Helper()
+	key, err := b.Put(context.Background(), strings.NewReader(content), int64(len(content)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
 }
 
 func wantContent(t *testing.T, what string, got, want []byte) {

@@ -50,6 +50,6 @@ func (s *Service) ListSorted(ctx context.Context, user string, q ListQuery) ([]F
 	if q.Limit <= 0 || q.Limit > maxPage {
 		q.Limit = maxPage
 	}
-	page, err := s.catalog.ListPublicSorted(ctx, q)
+	page, err := s.catalog.ListPublic(ctx, q)
 	return withholdHashes(page, user), err // rule 3, as List
 }

@@ -1,10 +1,12 @@
 package files
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/sshelf/sshelf/internal/passhash"
@@ -24,8 +26,12 @@ type Limits struct {
 type Service struct {
 	catalog Catalog
 	blobs   Blobs
-	hasher  passwordHasher
-	limits  Limits
+	spool   spool
+	// garbageGrace and sharedBlobs: see Config.
+	garbageGrace time.Duration
+	sharedBlobs  bool
+	hasher       passwordHasher
+	limits       Limits
 	// space, spare and owners may be nil (space.go).
 	space  FreeSpace
 	spare  Spare
@@ -42,8 +48,24 @@ type Service struct {
 
 // Config gathers what a Service needs.
 type Config struct {
-	Catalog        Catalog
-	Blobs          Blobs
+	Catalog Catalog
+	Blobs   Blobs
+	// SpoolDir is this server's own folder for uploads in progress, on
+	// the blob store's file system if the store can adopt files there
+	// (Adopter). "" is the system's temporary folder, which Recover then
+	// leaves alone.
+	SpoolDir string
+	// GarbageGrace is how long a replaced or removed blob stays in the
+	// store before it is removed, so that a download of the old version
+	// that opened it (here or on another server sharing the store)
+	// finishes whole. 0 removes it at once, which the disk store allows:
+	// there, a file open on the one server using it stays readable.
+	GarbageGrace time.Duration
+	// SharedBlobs says other servers store into the same blob store:
+	// start-up recovery then removes only orphans older than
+	// DefaultOrphanGrace, since a young one may be another server's commit
+	// whose record is on its way.
+	SharedBlobs    bool
 	Hasher         *passhash.Hasher
 	Limits         Limits
 	PasswordPolicy throttle.Policy
@@ -66,25 +88,34 @@ func NewService(cfg Config) *Service {
 	return &Service{
 		catalog: cfg.Catalog,
 		blobs:   cfg.Blobs,
-		hasher:  cfg.Hasher,
-		limits:  cfg.Limits,
-		space:   cfg.Space,
-		spare:   cfg.Spare,
-		owners:  cfg.Owners,
-		tries:   throttle.New(cfg.Attempts, cfg.PasswordPolicy),
-		log:     log,
-		now:     time.Now,
+		spool:   spool{dir: cmp.Or(cfg.SpoolDir, os.TempDir()), shared: cfg.SpoolDir == ""},
+
+		garbageGrace: cfg.GarbageGrace,
+		sharedBlobs:  cfg.SharedBlobs,
+		hasher:       cfg.Hasher,
+		limits:       cfg.Limits,
+		space:        cfg.Space,
+		spare:        cfg.Spare,
+		owners:       cfg.Owners,
+		tries:        throttle.New(cfg.Attempts, cfg.PasswordPolicy),
+		log:          log,
+		now:          time.Now,
 	}
 }
 
 // Limits returns the limits in force.
 func (s *Service) Limits() Limits { return s.limits }
 
-// Recover removes what a crash may have left: uploads in progress and
-// committed blobs that no record refers to. Run it before serving.
+// Recover removes what a crash may have left: this server's uploads in
+// progress (its spool), the garbage past its grace period, and blobs the
+// catalog does not know (only old ones, if the store is shared). Run it
+// before serving.
 func (s *Service) Recover(ctx context.Context) error {
-	if err := s.blobs.CleanTemp(ctx); err != nil {
+	if err := s.spool.clean(ctx); err != nil {
 		return err
+	}
+	if err := s.collect(ctx); err != nil {
+		return fmt.Errorf("recover: %w", err)
 	}
 	var orphans []string
 	err := s.blobs.Keys(ctx, func(key string) error {
@@ -99,6 +130,11 @@ func (s *Service) Recover(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("recover: %w", err)
+	}
+	if s.sharedBlobs {
+		if orphans, err = s.oldOrphans(ctx, orphans); err != nil {
+			return fmt.Errorf("recover: %w", err)
+		}
 	}
 	for _, key := range orphans {
 		if err := s.blobs.Remove(ctx, key); err != nil {
@@ -118,7 +154,11 @@ func (s *Service) List(ctx context.Context, user, after string, limit int) ([]Fi
 	if limit <= 0 || limit > 10000 {
 		limit = 10000
 	}
-	page, err := s.catalog.ListPublic(ctx, after, limit)
+	q := ListQuery{Limit: limit}
+	if after != "" {
+		q.After = &File{Name: after}
+	}
+	page, err := s.catalog.ListPublic(ctx, q)
 	return withholdHashes(page, user), err
 }
 
@@ -191,21 +231,21 @@ func (s *Service) Remove(ctx context.Context, user, name string) error {
 	if err := validateExisting(name); err != nil {
 		return err
 	}
-	var r Record
-	err := s.withSpare(ctx, "rm", func() (err error) {
-		r, err = s.catalog.Delete(ctx, name, func(r Record) error { return ownedBy(r, user) })
+	err := s.withSpare(ctx, "rm", func() error {
+		_, err := s.catalog.Delete(ctx, name, func(r Record) error { return ownedBy(r, user) })
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	s.removeBlob(ctx, r.Blob)
+	s.collectGarbage(ctx)
 	s.restoreSpare()
 	return nil
 }
 
-// removeBlob deletes content no record refers to any more. A failure only
-// leaves garbage that Recover collects, so it is logged, not returned.
+// removeBlob deletes content no record ever referred to (a commit the
+// catalog refused). A failure only leaves an orphan that Check collects,
+// so it is logged, not returned.
 func (s *Service) removeBlob(ctx context.Context, key string) {
 	if err := s.blobs.Remove(context.WithoutCancel(ctx), key); err != nil {
 		s.log.Warn("remove content", "err", err)
@@ -240,7 +280,7 @@ func (s *Service) Rename(ctx context.Context, user, from, to string) error {
 		return err
 	}
 	if replaced != nil {
-		s.removeBlob(ctx, replaced.Blob)
+		s.collectGarbage(ctx)
 	}
 	return nil
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/sshelf/sshelf/internal/sqlitedb"
 )
 
 // FreeSpace reports the bytes still free where contents are stored.
@@ -40,7 +38,7 @@ const spaceCheckEvery = 4 << 20
 // the reserve. It returns how many bytes may be added after those before
 // asking again: half the room left, at most spaceCheckEvery, so that one
 // upload stops before it reaches the reserve (give or take the bytes the
-// disk store gathers before it writes them, writeBufSize).
+// spool gathers before it writes them, writeBufSize).
 func (s *Service) spaceFor(ctx context.Context, need int64) (int64, error) {
 	if s.space == nil || s.limits.MinFreeSpace <= 0 {
 		return spaceCheckEvery, nil
@@ -127,13 +125,4 @@ func (s *Service) restoreSpare() {
 	if err := s.spare.Restore(); err != nil {
 		s.log.Warn("restore disk reserve", "err", err)
 	}
-}
-
-// catalogError makes SQLite's "database or disk is full" an ErrNoSpace,
-// which withSpare acts on and a user reads as "no space left".
-func catalogError(err error) error {
-	if err != nil && sqlitedb.IsFull(err) {
-		return fmt.Errorf("%w (%w)", ErrNoSpace, err)
-	}
-	return err
 }

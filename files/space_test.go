@@ -53,8 +53,8 @@ func (d *fakeDisk) looks() int {
 
 // withDisk makes the store's disk capacity bytes, minFree of them reserved.
 func withDisk(capacity, minFree int64, disk **fakeDisk) envOption {
-	return func(c *Config) {
-		*disk = &fakeDisk{dir: c.Blobs.(*DiskBlobs).dir, capacity: capacity}
+	return func(c *Config, dir string) {
+		*disk = &fakeDisk{dir: dir, capacity: capacity}
 		c.Space = *disk
 		c.Limits.MinFreeSpace = minFree
 	}
@@ -131,7 +131,7 @@ func TestUploadFreeSpaceReserve(t *testing.T) {
 			}
 			if c.minFree > 0 {
 				// The bytes written never took the disk below the reserve,
-				// but for what the disk store gathers before writing.
+				// but for what the spool gathers before writing.
 				if free := c.capacity - u.Size(); c.want != nil && free < c.minFree-writeBufSize {
 					t.Errorf("upload stopped at %d bytes, %d free: below the %d reserved", u.Size(), free, c.minFree)
 				}
@@ -244,7 +244,7 @@ func TestFullDiskDeleteAndHide(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var cat *fullCatalog
 			var spare *fakeSpare
-			e := newEnv(t, func(cfg *Config) {
+			e := newEnv(t, func(cfg *Config, _ string) {
 				cat = &fullCatalog{Catalog: cfg.Catalog}
 				spare = &fakeSpare{cat: cat}
 				cfg.Catalog, cfg.Spare = cat, spare
@@ -262,7 +262,7 @@ func TestFullDiskDeleteAndHide(t *testing.T) {
 // A freed disk takes its reserve back after a delete.
 func TestRemoveRestoresReserve(t *testing.T) {
 	var spare *fakeSpare
-	e := newEnv(t, func(cfg *Config) {
+	e := newEnv(t, func(cfg *Config, _ string) {
 		spare = &fakeSpare{cat: &fullCatalog{}}
 		cfg.Spare = spare
 	})
@@ -289,7 +289,7 @@ func (o *fakeOwners) MayStore(ctx context.Context, user string) (bool, error) {
 // nor at its commit if the deletion began meanwhile.
 func TestDeletedAccountStoresNothing(t *testing.T) {
 	owners := &fakeOwners{gone: map[string]bool{"carol": true}}
-	e := newEnv(t, func(cfg *Config) { cfg.Owners = owners })
+	e := newEnv(t, func(cfg *Config, _ string) { cfg.Owners = owners })
 	ctx := context.Background()
 	_, err := e.svc.Create(ctx, "carol", PutOptions{Name: "c", Size: -1})
 	testkit.WantErr(t, "Create by a deleted account", err, ErrAccountGone)

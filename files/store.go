@@ -2,7 +2,9 @@ package files
 
 import (
 	"context"
+	"errors"
 	"io"
+	"time"
 )
 
 // Catalog stores records. It enforces no rule itself: the check functions
@@ -11,12 +13,9 @@ import (
 type Catalog interface {
 	// Lookup returns the record named name, or ErrNotFound.
 	Lookup(ctx context.Context, name string) (Record, error)
-	// ListPublic returns up to limit public files with names after after,
-	// sorted by name (byte order).
-	ListPublic(ctx context.Context, after string, limit int) ([]File, error)
-	// ListPublicSorted returns one page of public files in q's order,
-	// paged by key (see ListQuery), in display order.
-	ListPublicSorted(ctx context.Context, q ListQuery) ([]File, error)
+	// ListPublic returns one page of public files in q's order, paged by
+	// key (see ListQuery), in display order. Names sort in byte order.
+	ListPublic(ctx context.Context, q ListQuery) ([]File, error)
 	// Put stores rec under rec.Name. check sees the record it would
 	// replace (nil if none) and the bytes its owner holds now; a non-nil
 	// error aborts. Put returns the replaced record, if any.
@@ -32,41 +31,68 @@ type Catalog interface {
 	Usage(ctx context.Context, owner string) (int64, error)
 	// OwnedBy returns the names of the files owner holds.
 	OwnedBy(ctx context.Context, owner string) ([]string, error)
-	// HasBlob reports whether any record refers to the blob key.
+	// HasBlob reports whether the catalog knows the blob key: a record
+	// refers to it, or it waits on the garbage list. Any other blob is an
+	// orphan.
 	HasBlob(ctx context.Context, key string) (bool, error)
+	// Garbage returns up to limit blob keys that records dropped (replaced
+	// or deleted: Put, Update, Delete, Rename put them on the list in the
+	// same transaction) at or before before, oldest first.
+	Garbage(ctx context.Context, before time.Time, limit int) ([]string, error)
+	// Collected takes key off the garbage list, once its blob is removed.
+	Collected(ctx context.Context, key string) error
 	// Records returns up to limit records, hidden ones included, with
 	// names after after, sorted by name: for `sshelf check` and backups.
 	Records(ctx context.Context, after string, limit int) ([]Record, error)
 }
 
-// Blobs stores file contents. A blob is written to a temporary place and
-// becomes addressable by its key only on Commit. A later S3-compatible store
-// implements the same interface.
+// Blobs stores file contents: finished streams, each under a key of the
+// store's choosing, never changed after. Uploads are written elsewhere
+// first (a spool of the Service's, where writes may come at any offset),
+// so a store needs no random access for writing: a later S3-compatible
+// store implements the same interface.
 type Blobs interface {
-	Create(ctx context.Context) (BlobWriter, error)
+	// Put stores the size bytes r yields as a new blob, durably, and
+	// returns its key. A stream shorter or longer than size is an error,
+	// and an error stores nothing.
+	Put(ctx context.Context, r io.Reader, size int64) (string, error)
+	// Open opens a blob for reading, in order or at any offset. A missing
+	// blob is an error wrapping fs.ErrNotExist.
 	Open(ctx context.Context, key string) (BlobReader, error)
+	// Remove deletes a blob; a missing one is not an error. Readers that
+	// opened it may fail after: the Service removes a replaced or deleted
+	// blob only after a grace period (see Catalog.Garbage).
 	Remove(ctx context.Context, key string) error
-	// Keys calls fn with every committed key.
+	// Keys calls fn with every blob's key.
 	Keys(ctx context.Context, fn func(key string) error) error
-	// CleanTemp removes every uncommitted blob, for start-up after a crash.
-	CleanTemp(ctx context.Context) error
 }
 
-// BlobWriter is a blob being written. Writes may come at any offset.
-type BlobWriter interface {
-	io.Writer
-	io.WriterAt
-	io.ReaderAt
-	Truncate(size int64) error
-	// Commit makes the content durable and returns its key.
-	Commit(ctx context.Context) (string, error)
-	// Abort discards the content.
-	Abort() error
+// Adopter is a Blobs store that can take a finished spool file as a new
+// blob by moving it (a rename on one file system), without a copy. The
+// file's content is already synced; the store makes the move durable.
+type Adopter interface {
+	// Adopt moves the file at path into the store and returns its key.
+	// ErrNotAdopted says the file cannot be moved there (another file
+	// system): the caller then Puts it.
+	Adopt(ctx context.Context, path string) (string, error)
 }
+
+// ErrNotAdopted is an Adopt that moved nothing, for a reason that Put
+// would not meet.
+var ErrNotAdopted = errors.New("cannot move the file into the store")
 
 // BlobReader reads a committed blob.
 type BlobReader interface {
 	io.Reader
 	io.ReaderAt
 	io.Closer
+}
+
+// BlobInfo is what a store knows of a committed blob without reading it.
+type BlobInfo struct {
+	Size int64
+	// Changed is when the blob was last written or committed: an orphan
+	// younger than a grace period may be a commit whose record is on its
+	// way (see Check).
+	Changed time.Time
 }

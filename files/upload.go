@@ -42,7 +42,7 @@ type Upload struct {
 	user   string
 	opt    PutOptions
 	pwHash string
-	w      BlobWriter
+	w      *spoolFile
 	// replacesHash is the password hash of the file this upload replaces
 	// as Create checked it; Commit refuses if protection changed meanwhile.
 	replacesHash string
@@ -160,7 +160,7 @@ func (s *Service) Create(ctx context.Context, user string, opt PutOptions) (*Upl
 			return nil, err
 		}
 	}
-	if u.w, err = s.blobs.Create(ctx); err != nil {
+	if u.w, err = s.spool.create(); err != nil {
 		u.release()
 		return nil, err
 	}
@@ -448,7 +448,7 @@ func (u *Upload) commit(ctx context.Context) (File, error) {
 	if u.opt.SHA256 != "" && sum != u.opt.SHA256 {
 		return File{}, ErrHashMismatch
 	}
-	key, err := u.w.Commit(ctx)
+	key, err := u.w.store(ctx, u.s.blobs, u.size)
 	if err != nil {
 		return File{}, err
 	}
@@ -494,7 +494,7 @@ func (u *Upload) commit(ctx context.Context) (File, error) {
 		return File{}, err
 	}
 	if old != nil {
-		u.s.removeBlob(ctx, old.Blob)
+		u.s.collectGarbage(ctx)
 	}
 	return rec.File, nil
 }

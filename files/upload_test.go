@@ -565,11 +565,7 @@ func TestRecover(t *testing.T) {
 	must(t, err)
 	u.Write([]byte("half of it"))
 	// ...or a committed content whose record was never written.
-	w, err := e.blobs.Create(ctx)
-	must(t, err)
-	w.Write([]byte("orphan"))
-	orphan, err := w.Commit(ctx)
-	must(t, err)
+	orphan := commitBlob(t, e.blobs, "orphan")
 
 	e.assertBlobCount(t, 3)
 	if len(e.files(t, "tmp")) != 1 {

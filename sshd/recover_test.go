@@ -22,6 +22,8 @@ import (
 	"github.com/sshelf/sshelf/app"
 	"github.com/sshelf/sshelf/app/apptest"
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/files/disk"
+	"github.com/sshelf/sshelf/files/sqlite"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
 	"github.com/sshelf/sshelf/internal/testkit"
 	"github.com/sshelf/sshelf/sshd"
@@ -82,17 +84,17 @@ func startBoomServer(t *testing.T, tui sshd.TUIFunc) *boomServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	cat, err := files.NewSQLiteCatalog(ctx, db)
+	cat, err := sqlite.New(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	blobDir := filepath.Join(data, "boom")
-	blobs, err := files.NewDiskBlobs(blobDir)
+	blobs, err := disk.New(blobDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	svc := files.NewService(files.Config{
-		Catalog: boomCatalog{cat}, Blobs: blobs, Logger: logger,
+		Catalog: boomCatalog{cat}, Blobs: blobs, SpoolDir: blobs.TempDir(), Logger: logger,
 		Hasher: testkit.CheapHasher(2),
 	})
 	_, priv, err := ed25519.GenerateKey(rand.Reader)

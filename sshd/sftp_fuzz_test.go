@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/files/disk"
+	"github.com/sshelf/sshelf/files/sqlite"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
 	"github.com/sshelf/sshelf/internal/testkit"
 	"github.com/sshelf/sshelf/internal/throttle"
@@ -126,12 +128,12 @@ func newFuzzHarness(tb testing.TB) *fuzzHarness {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	sqlite, err := files.NewSQLiteCatalog(ctx, db)
+	inner, err := sqlite.New(ctx, db)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cat := &puttingCatalog{Catalog: sqlite}
-	blobs, err := files.NewDiskBlobs(data)
+	cat := &puttingCatalog{Catalog: inner}
+	blobs, err := disk.New(data)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -141,7 +143,7 @@ func newFuzzHarness(tb testing.TB) *fuzzHarness {
 	}
 	svc := files.NewService(files.Config{
 		Attempts: attempts,
-		Catalog:  cat, Blobs: blobs,
+		Catalog:  cat, Blobs: blobs, SpoolDir: blobs.TempDir(),
 		Hasher: testkit.CheapHasher(2),
 		// Small limits keep the disk use of an input bounded, and reach
 		// the quota and size checks.

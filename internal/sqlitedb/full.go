@@ -10,8 +10,12 @@ const (
 	codeIOErrShmSz = 10 | 19<<8
 )
 
-// IsFull reports whether err is SQLite's answer to a full disk.
+// IsFull reports whether err is SQLite's answer to a full disk, or wraps
+// ErrFull.
 func IsFull(err error) bool {
+	if errors.Is(err, ErrFull) {
+		return true
+	}
 	var e interface{ Code() int }
 	if !errors.As(err, &e) {
 		return false

@@ -12,7 +12,7 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/files/sqlite"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
 )
 
@@ -96,7 +96,7 @@ func fillCatalog(ctx context.Context, data string, n int) error {
 		return err
 	}
 	defer db.Close()
-	if _, err := files.NewSQLiteCatalog(ctx, db); err != nil {
+	if _, err := sqlite.New(ctx, db); err != nil {
 		return err
 	}
 	_, err = db.ExecContext(ctx, `WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < ?)

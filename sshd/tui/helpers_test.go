@@ -10,6 +10,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/files/disk"
+	"github.com/sshelf/sshelf/files/sqlite"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
 	"github.com/sshelf/sshelf/internal/testkit"
 )
@@ -25,16 +27,16 @@ func newService(t *testing.T) *files.Service {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	catalog, err := files.NewSQLiteCatalog(ctx, db)
+	catalog, err := sqlite.New(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs, err := files.NewDiskBlobs(dir)
+	blobs, err := disk.New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	hasher := testkit.CheapHasher(2)
-	return files.NewService(files.Config{Catalog: catalog, Blobs: blobs, Hasher: hasher})
+	return files.NewService(files.Config{Catalog: catalog, Blobs: blobs, SpoolDir: blobs.TempDir(), Hasher: hasher})
 }
 
 // put uploads content as user.

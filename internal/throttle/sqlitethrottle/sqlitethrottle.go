@@ -8,10 +8,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/sshelf/sshelf/internal/sqlitedb"
 	"github.com/sshelf/sshelf/internal/throttle"
 )
 
@@ -39,11 +39,9 @@ const pruneEvery = 256
 type Store struct {
 	db  *sql.DB
 	ops atomic.Uint64
-	// writeMu queues this process's transactions: waiting here is
-	// FIFO-fair, where SQLite's busy handler polls with sleeps of up to
-	// 100 ms and turns a burst of logins into seconds of waiting. Other
-	// processes still meet busy_timeout.
-	writeMu sync.Mutex
+	// w queues this process's transactions: a burst of logins would
+	// otherwise meet SQLite's polling busy handler (see sqlitedb.Writer).
+	w *sqlitedb.Writer
 }
 
 var _ throttle.Store = (*Store)(nil)
@@ -53,7 +51,7 @@ func Open(ctx context.Context, db *sql.DB) (*Store, error) {
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		return nil, fmt.Errorf("throttle schema: %w", err)
 	}
-	s := &Store{db: db}
+	s := &Store{db: db, w: sqlitedb.NewWriter(db)}
 	if err := s.Prune(ctx, time.Now()); err != nil {
 		return nil, err
 	}
@@ -72,21 +70,6 @@ func (s *Store) Prune(ctx context.Context, now time.Time) error {
 	return nil
 }
 
-// inTx runs fn in a transaction.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
-
 // errRefused rolls a reservation back.
 type errRefused struct{ r *throttle.Refused }
 
@@ -99,7 +82,7 @@ func (e errRefused) Error() string { return "refused" }
 func (s *Store) Reserve(ctx context.Context, p throttle.Policy, id int64, keys []string, now time.Time) (int, *throttle.Refused, error) {
 	t := now.UnixNano()
 	n := 0
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.w.Tx(ctx, func(tx *sql.Tx) error {
 		for _, k := range keys {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO throttle_attempts (key, id, expires) VALUES (?, ?, ?)`,
 				k, id, now.Add(p.Window).UnixNano()); err != nil {
@@ -171,7 +154,7 @@ func blocked(ctx context.Context, q querier, p throttle.Policy, key string, t in
 func (s *Store) Fail(ctx context.Context, p throttle.Policy, id int64, keys []string, now time.Time) (bool, error) {
 	t := now.UnixNano()
 	locked := false
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.w.Tx(ctx, func(tx *sql.Tx) error {
 		locked = false
 		for _, k := range keys {
 			res, err := tx.ExecContext(ctx, `UPDATE throttle_attempts SET failed = 1 WHERE key = ? AND id = ?`, k, id)
@@ -210,7 +193,7 @@ func (s *Store) Fail(ctx context.Context, p throttle.Policy, id int64, keys []st
 
 // Refund implements throttle.Store.
 func (s *Store) Refund(ctx context.Context, id int64, keys, forget []string) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.w.Tx(ctx, func(tx *sql.Tx) error {
 		for _, k := range keys {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM throttle_attempts WHERE key = ? AND id = ?`, k, id); err != nil {
 				return err
@@ -246,7 +229,7 @@ func (s *Store) Blocked(ctx context.Context, p throttle.Policy, keys []string, n
 // Clear implements throttle.Store.
 func (s *Store) Clear(ctx context.Context, keys, prefixes []string) (int, error) {
 	n := 0
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.w.Tx(ctx, func(tx *sql.Tx) error {
 		n = 0
 		const match = `(key = ?1 OR (?2 AND substr(key, 1, length(?1)) = ?1))`
 		clear := func(k string, prefix bool) error {

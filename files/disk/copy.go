@@ -1,4 +1,4 @@
-package files
+package disk
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/sshelf/sshelf/files"
 )
 
 // BlobCopy says what CopyTo did.
@@ -24,12 +26,12 @@ const (
 // blob never changes, so sharing it is safe), else a copy, synced. A blob
 // already in dst is left as it is. A blob not here is an fs.ErrNotExist.
 // Call dst.Sync when done, to make the new names durable.
-func (b *DiskBlobs) CopyTo(ctx context.Context, key string, dst *DiskBlobs) (BlobCopy, error) {
-	src, err := b.path(key)
+func (b *Store) CopyTo(ctx context.Context, key string, dst *Store) (BlobCopy, error) {
+	src, err := b.Path(key)
 	if err != nil {
 		return 0, err
 	}
-	to, _ := dst.path(key)
+	to, _ := dst.Path(key)
 	if _, err := os.Stat(to); err == nil {
 		return BlobPresent, nil
 	}
@@ -45,7 +47,7 @@ func (b *DiskBlobs) CopyTo(ctx context.Context, key string, dst *DiskBlobs) (Blo
 	}
 	// Another file system (EXDEV), or one without hard links: copy.
 	if err := copyFile(ctx, src, to, dst.TempDir()); err != nil {
-		return 0, mapDiskError(fmt.Errorf("copy blob %s: %w (link: %v)", key, err, lerr))
+		return 0, files.MapNoSpace(fmt.Errorf("copy blob %s: %w (link: %v)", key, err, lerr))
 	}
 	return BlobCopied, nil
 }
@@ -97,7 +99,7 @@ func (r ctxReader) Read(p []byte) (int, error) {
 }
 
 // Sync makes every committed blob's name durable: the folders are synced.
-func (b *DiskBlobs) Sync() error {
+func (b *Store) Sync() error {
 	root := filepath.Join(b.dir, "blobs")
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.IsDir() {

@@ -1,18 +1,20 @@
-package files
+package sqlite
 
 import (
 	"context"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/sshelf/sshelf/files"
 )
 
 // sortColumn is the column that orders rows for k; name breaks ties.
-func sortColumn(k SortKey) string {
+func sortColumn(k files.SortKey) string {
 	switch k {
-	case SortBySize:
+	case files.SortBySize:
 		return "size"
-	case SortByUploaded:
+	case files.SortByUploaded:
 		return "uploaded"
 	default:
 		return ""
@@ -24,9 +26,9 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// ListPublicSorted pages through public files in q's order by key: the
-// rows strictly after (or before) q.After in (sort column, name) order.
-func (c *SQLiteCatalog) ListPublicSorted(ctx context.Context, q ListQuery) ([]File, error) {
+// ListPublic pages through public files in q's order by key: the rows
+// strictly after (or before) q.After in (sort column, name) order.
+func (c *Catalog) ListPublic(ctx context.Context, q files.ListQuery) ([]files.File, error) {
 	col := sortColumn(q.Sort)
 	keys := "name"
 	if col != "" {
@@ -69,19 +71,19 @@ func (c *SQLiteCatalog) ListPublicSorted(ctx context.Context, q ListQuery) ([]Fi
 
 	rows, err := c.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list sorted: %w", err)
+		return nil, fmt.Errorf("list: %w", err)
 	}
 	defer rows.Close()
-	var out []File
+	var out []files.File
 	for rows.Next() {
 		r, err := scanRecord(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list sorted: %w", err)
+			return nil, fmt.Errorf("list: %w", err)
 		}
 		out = append(out, r.File)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list sorted: %w", err)
+		return nil, fmt.Errorf("list: %w", err)
 	}
 	if q.Backward {
 		slices.Reverse(out)

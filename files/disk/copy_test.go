@@ -1,4 +1,4 @@
-package files
+package disk
 
 import (
 	"context"
@@ -6,25 +6,21 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 )
 
-func commitBlob(t *testing.T, b *DiskBlobs, content string) string {
+func commitBlob(t *testing.T, b *Store, content string) string {
 	t.Helper()
-	w, err := b.Create(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.WriteString(w, content)
-	key, err := w.Commit(context.Background())
+	key, err := b.Put(context.Background(), strings.NewReader(content), int64(len(content)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return key
 }
 
-func readBlob(t *testing.T, b *DiskBlobs, key string) string {
+func readBlob(t *testing.T, b *Store, key string) string {
 	t.Helper()
 	r, err := b.Open(context.Background(), key)
 	if err != nil {
@@ -38,9 +34,9 @@ func readBlob(t *testing.T, b *DiskBlobs, key string) string {
 	return string(c)
 }
 
-func newBlobs(t *testing.T, dir string) *DiskBlobs {
+func newBlobs(t *testing.T, dir string) *Store {
 	t.Helper()
-	b, err := NewDiskBlobs(dir)
+	b, err := New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

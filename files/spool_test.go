@@ -5,21 +5,21 @@ import (
 	"context"
 	"io"
 	"math/rand/v2"
-	"os"
 	"testing"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
-// diskWriter gathers small writes; whatever the order of writes, reads
+// A spool file gathers small writes; whatever the order of writes, reads
 // and truncations, what it reads back and commits is what was written.
-func TestDiskWriterGathersWritesFaithfully(t *testing.T) {
+func TestSpoolGathersWritesFaithfully(t *testing.T) {
 	ctx := context.Background()
-	b, err := NewDiskBlobs(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := t.TempDir()
+	b := NewStoresForTest(t, dir).Blobs
+	sp := spool{dir: dir}
 	r := rand.New(rand.NewPCG(3, 4))
 	for run := 0; run < 50; run++ {
-		bw, err := b.Create(ctx)
+		bw, err := sp.create()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,12 +63,16 @@ func TestDiskWriterGathersWritesFaithfully(t *testing.T) {
 				model = model[:size]
 			}
 		}
-		key, err := bw.Commit(ctx)
+		key, err := bw.store(ctx, b, int64(len(model)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, _ := b.path(key)
-		got, err := os.ReadFile(p)
+		r, err := b.Open(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(r)
+		r.Close()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,4 +80,31 @@ func TestDiskWriterGathersWritesFaithfully(t *testing.T) {
 			t.Fatalf("run %d: committed %d bytes differing from the %d written", run, len(got), len(model))
 		}
 	}
+}
+
+// putOnly hides a store's Adopt: uploads are streamed to it with Put, as
+// to an object store.
+type putOnly struct{ Blobs }
+
+// A store that cannot adopt spool files gets each upload as a stream, after
+// the random-access writes in the spool.
+func TestUploadToStoreWithoutAdopt(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, func(c *Config, _ string) { c.Blobs = putOnly{c.Blobs} })
+	content := testkit.RandBytes(t, 1<<20+3)
+	u, err := e.svc.Create(ctx, "alice", PutOptions{Name: "f", Size: int64(len(content))})
+	must(t, err)
+	half := len(content) / 2
+	_, err = u.WriteAt(content[half:], int64(half))
+	must(t, err)
+	_, err = u.WriteAt(content[:half], 0)
+	must(t, err)
+	f, err := u.Commit(ctx)
+	must(t, err)
+	if f.SHA256 != testkit.SHA256Hex(content) {
+		t.Errorf("hash %s, want %s", f.SHA256, testkit.SHA256Hex(content))
+	}
+	wantContent(t, "f", e.mustGet(t, "bob", "f", ""), content)
+	e.assertTempEmpty(t)
+	e.assertBlobCount(t, 1)
 }

@@ -1,23 +1,26 @@
-package files
+// Package sqlite is the embedded files.Catalog: one SQLite table, one row
+// per file, in the database the accounts share.
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
+
+	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/internal/sqlitedb"
 )
 
-// SQLiteCatalog is the embedded catalog: one table, one row per file.
-type SQLiteCatalog struct {
+// Catalog is the embedded catalog.
+type Catalog struct {
 	db *sql.DB
-	// writeMu queues this process's write transactions. SQLite allows one
-	// writer at a time anyway; waiting here is FIFO-fair, where SQLite's
-	// busy handler polls and can starve a writer under load. Other
-	// processes (`sshelf user ...`) still meet busy_timeout.
-	writeMu sync.Mutex
+	// w queues this process's write transactions (see sqlitedb.Writer).
+	w *sqlitedb.Writer
 }
+
+var _ files.Catalog = (*Catalog)(nil)
 
 const catalogSchema = `
 CREATE TABLE IF NOT EXISTS files (
@@ -32,10 +35,17 @@ CREATE TABLE IF NOT EXISTS files (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS files_public ON files(name) WHERE hidden = 0;
 CREATE INDEX IF NOT EXISTS files_owner ON files(owner, size);
--- One index per order of ListPublicSorted, so a page reads an index range
+-- One index per order of ListPublic, so a page reads an index range
 -- instead of sorting the table.
 CREATE INDEX IF NOT EXISTS files_public_size ON files(size, name) WHERE hidden = 0;
 CREATE INDEX IF NOT EXISTS files_public_uploaded ON files(uploaded, name) WHERE hidden = 0;
+-- Blobs that records dropped (replaced, deleted), in the transaction that
+-- dropped them, until the Service removes them after a grace period.
+CREATE TABLE IF NOT EXISTS garbage (
+	blob    TEXT PRIMARY KEY,
+	dropped INTEGER NOT NULL -- unix nanoseconds
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS garbage_dropped ON garbage(dropped);
 `
 
 // usageSchema keeps each owner's total size in file_usage, maintained by
@@ -63,12 +73,12 @@ END;
 INSERT INTO file_usage (owner, bytes) SELECT owner, SUM(size) FROM files WHERE true GROUP BY owner;
 `
 
-// NewSQLiteCatalog creates the catalog's tables in db if needed.
-func NewSQLiteCatalog(ctx context.Context, db *sql.DB) (*SQLiteCatalog, error) {
+// New creates the catalog's tables in db if needed.
+func New(ctx context.Context, db *sql.DB) (*Catalog, error) {
 	if _, err := db.ExecContext(ctx, catalogSchema); err != nil {
 		return nil, fmt.Errorf("catalog schema: %w", err)
 	}
-	c := &SQLiteCatalog{db: db}
+	c := &Catalog{db: db, w: sqlitedb.NewWriter(db)}
 	if err := c.ensureUsage(ctx); err != nil {
 		return nil, fmt.Errorf("catalog schema: %w", err)
 	}
@@ -78,7 +88,7 @@ func NewSQLiteCatalog(ctx context.Context, db *sql.DB) (*SQLiteCatalog, error) {
 // ensureUsage creates file_usage and its triggers, filled from the files
 // already there, in one write transaction: another process opening the
 // same database at once waits and then finds them made.
-func (c *SQLiteCatalog) ensureUsage(ctx context.Context) error {
+func (c *Catalog) ensureUsage(ctx context.Context) error {
 	return c.tx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'file_usage'`).Scan(&n); err != nil {
@@ -106,15 +116,15 @@ const recordColumns = `name, owner, size, hidden, password_hash, sha256, uploade
 
 type rowScanner interface{ Scan(...any) error }
 
-func scanRecord(row rowScanner) (Record, error) {
-	var r Record
+func scanRecord(row rowScanner) (files.Record, error) {
+	var r files.Record
 	var uploaded int64
 	err := row.Scan(&r.Name, &r.Owner, &r.Size, &r.Hidden, &r.PasswordHash, &r.SHA256, &uploaded, &r.Blob)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Record{}, ErrNotFound
+		return files.Record{}, files.ErrNotFound
 	}
 	if err != nil {
-		return Record{}, err
+		return files.Record{}, err
 	}
 	r.Protected = r.PasswordHash != ""
 	r.Uploaded = time.Unix(0, uploaded).UTC()
@@ -125,51 +135,35 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func lookup(ctx context.Context, q querier, name string) (Record, error) {
+func lookup(ctx context.Context, q querier, name string) (files.Record, error) {
 	return scanRecord(q.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM files WHERE name = ?`, name))
 }
 
 // Lookup returns the record named name.
-func (c *SQLiteCatalog) Lookup(ctx context.Context, name string) (Record, error) {
+func (c *Catalog) Lookup(ctx context.Context, name string) (files.Record, error) {
 	return lookup(ctx, c.db, name)
 }
 
-// ListPublic pages through public files by name.
-func (c *SQLiteCatalog) ListPublic(ctx context.Context, after string, limit int) ([]File, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT `+recordColumns+` FROM files
-		WHERE hidden = 0 AND name > ? ORDER BY name LIMIT ?`, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list: %w", err)
+// tx runs fn in a write transaction. SQLite's "database or disk is full"
+// becomes files.ErrNoSpace, which the rules act on (rule 9) and a user
+// reads as "no space left".
+func (c *Catalog) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	err := c.w.Tx(ctx, fn)
+	if err != nil && sqlitedb.IsFull(err) {
+		return fmt.Errorf("%w (%w)", files.ErrNoSpace, err)
 	}
-	defer rows.Close()
-	var out []File
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list: %w", err)
-		}
-		out = append(out, r.File)
-	}
-	return out, rows.Err()
+	return err
 }
 
-// tx runs fn in a write transaction (BEGIN IMMEDIATE, see sqlitedb).
-func (c *SQLiteCatalog) tx(ctx context.Context, fn func(*sql.Tx) error) (err error) {
-	defer func() { err = catalogError(err) }()
-	c.writeMu.Lock()
-	defer c.writeMu.Unlock()
-	tx, err := c.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+// drop puts the blob of a record being replaced or deleted on the garbage
+// list.
+func drop(ctx context.Context, tx *sql.Tx, blob string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO garbage (blob, dropped) VALUES (?, ?) ON CONFLICT(blob) DO NOTHING`,
+		blob, time.Now().UnixNano())
+	return err
 }
 
-func upsert(ctx context.Context, tx *sql.Tx, r Record) error {
+func upsert(ctx context.Context, tx *sql.Tx, r files.Record) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO files (`+recordColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, size = excluded.size,
 		hidden = excluded.hidden, password_hash = excluded.password_hash, sha256 = excluded.sha256,
@@ -179,15 +173,15 @@ func upsert(ctx context.Context, tx *sql.Tx, r Record) error {
 }
 
 // Put stores rec, replacing a record of the same name if check allows.
-func (c *SQLiteCatalog) Put(ctx context.Context, rec Record, check func(*Record, int64) error) (*Record, error) {
-	var replaced *Record
+func (c *Catalog) Put(ctx context.Context, rec files.Record, check func(*files.Record, int64) error) (*files.Record, error) {
+	var replaced *files.Record
 	err := c.tx(ctx, func(tx *sql.Tx) error {
-		var old *Record
+		var old *files.Record
 		r, err := lookup(ctx, tx, rec.Name)
 		switch {
 		case err == nil:
 			old = &r
-		case !errors.Is(err, ErrNotFound):
+		case !errors.Is(err, files.ErrNotFound):
 			return err
 		}
 		used, err := usage(ctx, tx, rec.Owner)
@@ -198,6 +192,11 @@ func (c *SQLiteCatalog) Put(ctx context.Context, rec Record, check func(*Record,
 			return err
 		}
 		replaced = old
+		if old != nil && old.Blob != rec.Blob {
+			if err := drop(ctx, tx, old.Blob); err != nil {
+				return err
+			}
+		}
 		return upsert(ctx, tx, rec)
 	})
 	if err != nil {
@@ -207,16 +206,22 @@ func (c *SQLiteCatalog) Put(ctx context.Context, rec Record, check func(*Record,
 }
 
 // Update applies fn to the record named name.
-func (c *SQLiteCatalog) Update(ctx context.Context, name string, fn func(*Record) error) error {
+func (c *Catalog) Update(ctx context.Context, name string, fn func(*files.Record) error) error {
 	err := c.tx(ctx, func(tx *sql.Tx) error {
 		r, err := lookup(ctx, tx, name)
 		if err != nil {
 			return err
 		}
+		old := r.Blob
 		if err := fn(&r); err != nil {
 			return err
 		}
 		r.Name = name
+		if r.Blob != old {
+			if err := drop(ctx, tx, old); err != nil {
+				return err
+			}
+		}
 		return upsert(ctx, tx, r)
 	})
 	if err != nil {
@@ -226,8 +231,8 @@ func (c *SQLiteCatalog) Update(ctx context.Context, name string, fn func(*Record
 }
 
 // Delete removes the record named name if check allows.
-func (c *SQLiteCatalog) Delete(ctx context.Context, name string, check func(Record) error) (Record, error) {
-	var deleted Record
+func (c *Catalog) Delete(ctx context.Context, name string, check func(files.Record) error) (files.Record, error) {
+	var deleted files.Record
 	err := c.tx(ctx, func(tx *sql.Tx) error {
 		r, err := lookup(ctx, tx, name)
 		if err != nil {
@@ -237,29 +242,32 @@ func (c *SQLiteCatalog) Delete(ctx context.Context, name string, check func(Reco
 			return err
 		}
 		deleted = r
+		if err := drop(ctx, tx, r.Blob); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM files WHERE name = ?`, name)
 		return err
 	})
 	if err != nil {
-		return Record{}, fmt.Errorf("catalog delete %q: %w", name, err)
+		return files.Record{}, fmt.Errorf("catalog delete %q: %w", name, err)
 	}
 	return deleted, nil
 }
 
 // Rename moves a record from one name to another if check allows.
-func (c *SQLiteCatalog) Rename(ctx context.Context, from, to string, check func(Record, *Record) error) (*Record, error) {
-	var replaced *Record
+func (c *Catalog) Rename(ctx context.Context, from, to string, check func(files.Record, *files.Record) error) (*files.Record, error) {
+	var replaced *files.Record
 	err := c.tx(ctx, func(tx *sql.Tx) error {
 		src, err := lookup(ctx, tx, from)
 		if err != nil {
 			return err
 		}
-		var dst *Record
+		var dst *files.Record
 		r, err := lookup(ctx, tx, to)
 		switch {
 		case err == nil:
 			dst = &r
-		case !errors.Is(err, ErrNotFound):
+		case !errors.Is(err, files.ErrNotFound):
 			return err
 		}
 		if err := check(src, dst); err != nil {
@@ -269,6 +277,11 @@ func (c *SQLiteCatalog) Rename(ctx context.Context, from, to string, check func(
 			return nil
 		}
 		replaced = dst
+		if dst != nil {
+			if err := drop(ctx, tx, dst.Blob); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM files WHERE name = ?`, to); err != nil {
 			return err
 		}
@@ -282,44 +295,68 @@ func (c *SQLiteCatalog) Rename(ctx context.Context, from, to string, check func(
 }
 
 // OwnedBy lists the names of owner's files.
-func (c *SQLiteCatalog) OwnedBy(ctx context.Context, owner string) ([]string, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT name FROM files WHERE owner = ? ORDER BY name`, owner)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	return names, rows.Err()
+func (c *Catalog) OwnedBy(ctx context.Context, owner string) ([]string, error) {
+	return sqlitedb.Strings(ctx, c.db, `SELECT name FROM files WHERE owner = ? ORDER BY name`, owner)
 }
 
-// HasBlob reports whether a record refers to key.
-func (c *SQLiteCatalog) HasBlob(ctx context.Context, key string) (bool, error) {
+// HasBlob reports whether a record refers to key or key is on the
+// garbage list.
+func (c *Catalog) HasBlob(ctx context.Context, key string) (bool, error) {
 	var n int
-	err := c.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM files WHERE blob = ?`, key).Scan(&n)
+	err := c.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM files WHERE blob = ?1)
+		+ (SELECT COUNT(*) FROM garbage WHERE blob = ?1)`, key).Scan(&n)
 	return n > 0, err
 }
 
+// Garbage lists up to limit blobs dropped at or before before, oldest first.
+func (c *Catalog) Garbage(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	keys, err := sqlitedb.Strings(ctx, c.db, `SELECT blob FROM garbage WHERE dropped <= ?
+		ORDER BY dropped LIMIT ?`, before.UnixNano(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("catalog garbage: %w", err)
+	}
+	return keys, nil
+}
+
+// Collected takes key off the garbage list.
+func (c *Catalog) Collected(ctx context.Context, key string) error {
+	err := c.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM garbage WHERE blob = ?`, key)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("catalog collected %s: %w", key, err)
+	}
+	return nil
+}
+
+// ForgetGarbage empties the garbage list, for a copy of the catalog whose
+// store holds none of those blobs (a backup).
+func (c *Catalog) ForgetGarbage(ctx context.Context) error {
+	err := c.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM garbage`)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("catalog forget garbage: %w", err)
+	}
+	return nil
+}
+
 // Usage returns the bytes owner's files hold (see usageSchema).
-func (c *SQLiteCatalog) Usage(ctx context.Context, owner string) (int64, error) {
+func (c *Catalog) Usage(ctx context.Context, owner string) (int64, error) {
 	return usage(ctx, c.db, owner)
 }
 
 // Records pages through every record, hidden ones included, by name.
-func (c *SQLiteCatalog) Records(ctx context.Context, after string, limit int) ([]Record, error) {
+func (c *Catalog) Records(ctx context.Context, after string, limit int) ([]files.Record, error) {
 	rows, err := c.db.QueryContext(ctx, `SELECT `+recordColumns+` FROM files
 		WHERE name > ? ORDER BY name LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("catalog records: %w", err)
 	}
 	defer rows.Close()
-	var out []Record
+	var out []files.Record
 	for rows.Next() {
 		r, err := scanRecord(rows)
 		if err != nil {

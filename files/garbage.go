@@ -1,0 +1,74 @@
+package files
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+)
+
+// collectPage and collectRounds bound one collection: the rest waits for
+// the next.
+const (
+	collectPage   = 100
+	collectRounds = 10
+)
+
+// collect removes the blobs the catalog dropped more than the grace period
+// ago, then takes them off the garbage list. The list is in the catalog,
+// written in the transaction that dropped each blob, so a crash before the
+// removal loses nothing: the next collection finds it.
+func (s *Service) collect(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx) // a removal the client no longer waits for still runs
+	for range collectRounds {
+		keys, err := s.catalog.Garbage(ctx, s.now().Add(-s.garbageGrace), collectPage)
+		if err != nil {
+			return err
+		}
+		for _, key := range keys {
+			if err := s.blobs.Remove(ctx, key); err != nil {
+				return fmt.Errorf("collect %s: %w", key, err)
+			}
+			if err := s.catalog.Collected(ctx, key); err != nil {
+				return err
+			}
+		}
+		if len(keys) < collectPage {
+			return nil
+		}
+	}
+	return nil
+}
+
+// collectGarbage is collect after a change that dropped a blob. A failure
+// only leaves garbage that a later collection removes, so it is logged,
+// not returned.
+func (s *Service) collectGarbage(ctx context.Context) {
+	if err := s.collect(ctx); err != nil {
+		s.log.Warn("remove content", "err", err)
+	}
+}
+
+// oldOrphans keeps the orphans older than DefaultOrphanGrace, for a store
+// that others share: a younger one may be a commit on its way. A store
+// that cannot tell a blob's age keeps them all.
+func (s *Service) oldOrphans(ctx context.Context, keys []string) ([]string, error) {
+	stater, ok := s.blobs.(blobStater)
+	if !ok {
+		return nil, nil
+	}
+	var old []string
+	for _, key := range keys {
+		info, err := stater.Stat(ctx, key)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if s.now().Sub(info.Changed) >= DefaultOrphanGrace {
+			old = append(old, key)
+		}
+	}
+	return old, nil
+}
