@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sshelf/sshelf/auth"
+	"github.com/sshelf/sshelf/internal/sqlitedb"
 )
 
 // An account being deleted has a row in account_deletions (see
@@ -43,6 +44,7 @@ CREATE TABLE IF NOT EXISTS account_deletions (
 // (foreign keys on, so that deleting an account deletes what hangs on it).
 type Store struct {
 	db *sql.DB
+	w  *sqlitedb.Writer // its transactions
 }
 
 var _ auth.Store = (*Store)(nil)
@@ -52,7 +54,7 @@ func Open(ctx context.Context, db *sql.DB) (*Store, error) {
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		return nil, fmt.Errorf("accounts schema: %w", err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, w: sqlitedb.NewWriter(db)}, nil
 }
 
 // Account returns name's account.
@@ -117,20 +119,8 @@ func oneRow(res sql.Result, err error, op, name string) error {
 // Names returns every account's name in byte order (SQLite's BINARY
 // collation).
 func (s *Store) Names(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT name FROM accounts ORDER BY name`)
+	names, err := sqlitedb.Strings(ctx, s.db, `SELECT name FROM accounts ORDER BY name`)
 	if err != nil {
-		return nil, fmt.Errorf("list accounts: %w", err)
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, fmt.Errorf("list accounts: %w", err)
-		}
-		names = append(names, n)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
 	return names, nil
