@@ -56,3 +56,26 @@ func TestHelpListsFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestPasswordHashFlags: Argon2id's cost can be set, within what a stored
+// hash may ask for.
+func TestPasswordHashFlags(t *testing.T) {
+	f := newFlags("serve", &bytes.Buffer{}, true)
+	if _, err := f.parse([]string{"--password-hash-memory", "64K", "--password-hash-passes", "1"}); err != nil {
+		t.Fatal(err)
+	}
+	if f.opt.PasswordHashMemory != 64 || f.opt.PasswordHashPasses != 1 {
+		t.Fatalf("memory %d KiB, passes %d", f.opt.PasswordHashMemory, f.opt.PasswordHashPasses)
+	}
+	for _, bad := range [][]string{
+		{"--password-hash-memory", "4K"},
+		{"--password-hash-memory", "1G"},
+		{"--password-hash-memory", "1500"},
+		{"--password-hash-passes", "0"},
+		{"--password-hash-passes", "17"},
+	} {
+		if _, err := newFlags("serve", &bytes.Buffer{}, true).parse(bad); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}

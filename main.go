@@ -94,6 +94,15 @@ func newFlags(name string, stderr io.Writer, serve bool) *flags {
 	f.fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
 	policy(f.fs, &o.Login, "login", "failed logins per address or account")
 	policy(f.fs, &o.FilePassword, "file-password", "wrong download passwords per account and file, per file and per address")
+	f.fs.Var(kibFlag{&o.PasswordHashMemory}, "password-hash-memory", "Argon2id memory per password hash, e.g. 19M (default: 19M, OWASP's minimum; lower only for tests)")
+	f.fs.Func("password-hash-passes", "Argon2id passes per password hash (default 2)", func(v string) error {
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil || n == 0 || n > 16 {
+			return errors.New("want a whole number from 1 to 16")
+		}
+		o.PasswordHashPasses = uint32(n)
+		return nil
+	})
 	f.fs.IntVar(&o.SignupsPerAddressPerHour, "signup-per-address-per-hour", 10, "accounts open signup creates per client address per hour (0: no limit)")
 	f.fs.IntVar(&o.MaxSessions, "max-sessions", 1000, "concurrent sessions in total (0: no limit)")
 	f.fs.IntVar(&o.MaxSessionsPerUser, "max-sessions-per-user", 100, "concurrent sessions per account (0: no limit)")

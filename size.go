@@ -55,3 +55,26 @@ func formatSize(n int64) string {
 	}
 	return strconv.FormatInt(n, 10)
 }
+
+// kibFlag is a size flag kept in KiB, as Argon2id counts memory: 8K to
+// 256M (the largest a stored hash may ask for).
+type kibFlag struct{ p *uint32 }
+
+func (f kibFlag) String() string {
+	if f.p == nil || *f.p == 0 {
+		return ""
+	}
+	return formatSize(int64(*f.p) << 10)
+}
+
+func (f kibFlag) Set(s string) error {
+	n, err := parseSize(s)
+	if err != nil {
+		return err
+	}
+	if n < 8<<10 || n > 256<<20 || n%(1<<10) != 0 {
+		return errors.New("want a size from 8K to 256M in whole KiB, e.g. 19M")
+	}
+	*f.p = uint32(n >> 10)
+	return nil
+}

@@ -58,6 +58,12 @@ type Options struct {
 	MaxUnauthenticatedPerAddress int
 	MaxConnectionsPerAddress     int
 
+	// PasswordHashMemory (KiB) and PasswordHashPasses set Argon2id's cost
+	// for new hashes; 0: passhash.DefaultParams. Stored hashes carry their
+	// own parameters, so changing these never locks anyone out.
+	PasswordHashMemory uint32
+	PasswordHashPasses uint32
+
 	// HostKeys, if set, are presented instead of the keys kept under
 	// DATA/hostkeys (tests give one Ed25519 key instead of generating an
 	// RSA-3072 key per server).
@@ -89,7 +95,7 @@ func Open(ctx context.Context, opt Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	hasher := passhash.New(passhash.DefaultParams, 0)
+	hasher := passhash.New(opt.passwordHash(), 0)
 	// Login, signup and download-password counts live in the catalog.
 	attempts, err := sqlitethrottle.Open(ctx, db)
 	if err != nil {
@@ -215,4 +221,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, tui sshd.TUIFunc) erro
 func loopback(addr net.Addr) bool {
 	tcp, ok := addr.(*net.TCPAddr)
 	return ok && tcp.IP.IsLoopback()
+}
+
+// passwordHash returns the Argon2id parameters for new hashes.
+func (o Options) passwordHash() passhash.Params {
+	p := passhash.DefaultParams
+	if o.PasswordHashMemory > 0 {
+		p.Memory = o.PasswordHashMemory
+	}
+	if o.PasswordHashPasses > 0 {
+		p.Time = o.PasswordHashPasses
+	}
+	return p
 }

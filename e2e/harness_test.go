@@ -151,6 +151,9 @@ type instance struct {
 	// newKeys leaves the host keys to the server's first start; otherwise
 	// a data directory without keys gets copies of seedKeys.
 	newKeys bool
+	// slowHashes keeps the default Argon2id cost (tests of memory or of
+	// the hashing queue under load).
+	slowHashes bool
 
 	mu      sync.Mutex
 	allLogs bytes.Buffer // output of every server process of this instance
@@ -210,6 +213,12 @@ func (in *instance) start(t *testing.T) *server {
 			"SSHELF_LOG_FORMAT=json")
 	} else {
 		args = append(args, "--listen", "127.0.0.1:0", "--data", in.dataDir, "--log-format", "json")
+	}
+	if !in.slowHashes {
+		// Argon2id at 64 KiB and one pass: a login costs the server ~1 ms
+		// of CPU instead of ~40 ms (several times that under -race), and
+		// the suite is CPU-bound. The rules do not depend on the cost.
+		args = append(args, "--password-hash-memory", "64K", "--password-hash-passes", "1")
 	}
 	args = append(args, in.flags...)
 	env = append(env, "TMPDIR="+filepath.Join(in.base, "tmpdir"), "HOME="+filepath.Join(in.base, "home"))
