@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sshelf/sshelf/files"
 	"github.com/sshelf/sshelf/internal/printable"
 )
 
@@ -33,6 +34,10 @@ func (e *UsageError) Error() string {
 	}
 	return e.Command + ": " + e.Msg
 }
+
+// Kind and Reason give a UsageError its place in files' vocabulary.
+func (e *UsageError) Kind() files.Kind { return files.KindUsage }
+func (e *UsageError) Reason() string   { return e.Msg }
 
 type commandSpec struct {
 	takesFile bool

@@ -207,7 +207,24 @@ func (s *Server) passwd(ctx context.Context, cl *call) error {
 		}
 		lines[i] = strings.TrimRight(line, "\r\n")
 	}
-	return s.cfg.Accounts.ChangePassword(ctx, cl.user, lines[0], lines[1], cl.addr)
+	return accountRefusal(s.cfg.Accounts.ChangePassword(ctx, cl.user, lines[0], lines[1], cl.addr))
+}
+
+// accountRefusal gives the account rules' refusals their kind and words;
+// the auth error stays wrapped for errors.Is.
+func accountRefusal(err error) error {
+	var r *files.Refusal
+	switch {
+	case errors.Is(err, auth.ErrDenied):
+		r = files.Refuse(files.KindWrongPassword, "wrong password")
+	case errors.Is(err, auth.ErrLocked):
+		r = files.Refuse(files.KindThrottled, auth.ErrLocked.Error())
+	case errors.Is(err, auth.ErrEmptyPass):
+		r = files.Refuse(files.KindInvalid, auth.ErrEmptyPass.Error())
+	default:
+		return err
+	}
+	return fmt.Errorf("%w: %w", r, err)
 }
 
 type fileJSON struct {
@@ -244,34 +261,24 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-// exitCode maps an error to the contract's exit status.
+// exitCode maps an error to the contract's exit status, by its kind: the
+// one place exec statuses and the subsystem's end-line statuses come from.
 func exitCode(err error) int {
-	var ue *UsageError
-	switch {
-	case err == nil:
+	return exitStatus(files.KindOf(err))
+}
+
+func exitStatus(k files.Kind) int {
+	switch k {
+	case files.KindNone:
 		return 0
-	case errors.As(err, &ue):
+	case files.KindUsage:
 		return 2
 	}
 	return 1
 }
 
 // reason is the user-facing text of err: never a path or a password.
-func reason(err error) string {
-	var ue *UsageError
-	if errors.As(err, &ue) {
-		return ue.Msg
-	}
-	for _, e := range []error{auth.ErrDenied, auth.ErrLocked, auth.ErrEmptyPass} {
-		if errors.Is(err, e) {
-			if e == auth.ErrDenied {
-				return "wrong password"
-			}
-			return e.Error()
-		}
-	}
-	return files.Reason(err)
-}
+func reason(err error) string { return files.Reason(err) }
 
 // errorLine formats an error as the contract's one line:
 // "sshelf: COMMAND: NAME: reason".

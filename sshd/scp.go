@@ -3,7 +3,6 @@ package sshd
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/gliderlabs/ssh"
 
+	"github.com/sshelf/sshelf/files"
 	"github.com/sshelf/sshelf/internal/printable"
 )
 
@@ -30,8 +30,9 @@ const (
 )
 
 var (
-	errSCPDirectories = errors.New("directories are not supported (no -r): sshelf has one flat directory")
-	errSCPProtocol    = errors.New("scp protocol error")
+	errSCPDirectories = files.Refuse(files.KindUnsupported, "directories are not supported (no -r): sshelf has one flat directory")
+	// errSCPProtocol is wrapped with what was wrong, which the client is told.
+	errSCPProtocol = &files.Refusal{Kind: files.KindUsage, Msg: "scp protocol error", Detailed: true}
 )
 
 // scpArgs is a parsed "scp -t|-f [-prdvq] [--] PATH..." command line.
@@ -130,7 +131,7 @@ func (sc *scpSession) run(argv []string) int {
 	}
 	if err != nil {
 		sc.audit("scp", "", result{}, err, time.Now())
-		sc.status(scpFatal, "sshelf: scp: "+scpReason(err))
+		sc.status(scpFatal, "sshelf: scp: "+files.Reason(err))
 		return 1
 	}
 	if a.sink {
@@ -146,9 +147,6 @@ func (sc *scpSession) run(argv []string) int {
 
 func (sc *scpSession) audit(op, name string, res result, err error, start time.Time) {
 	cl := &call{user: sc.user, addr: sc.addr, transport: "scp"}
-	if isSFTPRefusal(err) || errors.Is(err, errSCPDirectories) || errors.Is(err, errSCPProtocol) {
-		err = &UsageError{Command: op, Msg: err.Error()}
-	}
 	sc.s.audit(sc.ctx, cl, Command{Name: op, File: name}, res, err, start)
 }
 
@@ -210,18 +208,5 @@ func parseCRecord(line string) (size int64, name string, err error) {
 
 // scpErrorLine is the message sent with an error status.
 func scpErrorLine(op, name string, err error) string {
-	return fmt.Sprintf("sshelf: %s: %s: %s", op, printable.String(name), scpReason(err))
-}
-
-// scpReason is the text of an error for the client: the protocol's own
-// words for its refusals, the rule's words for files/ errors.
-func scpReason(err error) string {
-	var ue *UsageError
-	switch {
-	case errors.As(err, &ue):
-		return ue.Msg
-	case errors.Is(err, errSCPDirectories), errors.Is(err, errSCPProtocol):
-		return err.Error()
-	}
-	return sftpReason(err)
+	return fmt.Sprintf("sshelf: %s: %s: %s", op, printable.String(name), files.Reason(err))
 }

@@ -94,11 +94,6 @@ func envTrue(v string) bool {
 // audit logs one SFTP operation like the exec commands do.
 func (fs *sftpSession) audit(op, name string, res result, err error, start time.Time) {
 	cl := &call{user: fs.user, addr: fs.addr, transport: "sftp"}
-	if isSFTPRefusal(err) {
-		// A refusal of the transport's own, logged in its words rather
-		// than as an internal error.
-		err = &UsageError{Command: op, Msg: sftpReason(err)}
-	}
 	fs.srv.audit(fs.ctx, cl, Command{Name: op, File: name}, res, err, start)
 }
 

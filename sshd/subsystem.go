@@ -52,7 +52,7 @@ func (s *Server) serveRequests(ctx context.Context, sess ssh.Session) int {
 		}
 		if err != nil {
 			s.log.InfoContext(ctx, "sshelf subsystem: framing lost", "user", base.user, "addr", base.addr, "result", err.Error())
-			writeEnd(out, exitFramingError, "sshelf: "+err.Error())
+			writeAnswer(out, files.KindUsage, "sshelf: "+err.Error()) // status exitFramingError
 			out.Flush()
 			if errors.Is(err, errTruncated) {
 				return exitTruncated
@@ -99,7 +99,7 @@ func (s *Server) serveRequest(ctx context.Context, h requestHeader, in io.Reader
 	}
 	s.audit(ctx, cl, c, res, err, start)
 	if err != nil {
-		writeEnd(out, exitCode(err), errorLine(c, err))
+		writeAnswer(out, files.KindOf(err), errorLine(c, err))
 		return complete
 	}
 	message := "ok"
@@ -107,7 +107,7 @@ func (s *Server) serveRequest(ctx context.Context, h requestHeader, in io.Reader
 	case "get", "put", "sum":
 		message = "sha256 " + res.sha256
 	}
-	writeEnd(out, 0, message)
+	writeAnswer(out, files.KindNone, message)
 	return complete
 }
 
