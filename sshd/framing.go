@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/internal/ops"
 	"github.com/sshelf/sshelf/internal/printable"
 )
 
@@ -120,7 +121,7 @@ func writeAnswer(w io.Writer, k files.Kind, message string) error {
 	if k == files.KindNone {
 		return writeEnd(w, 0, message)
 	}
-	return writeEnd(w, exitStatus(k), "["+string(k)+"] "+message)
+	return writeEnd(w, ops.ExitStatus(k), "["+string(k)+"] "+message)
 }
 
 // writeEnd writes a response's end line. The message is kept to one

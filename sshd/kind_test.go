@@ -8,6 +8,7 @@ import (
 	"github.com/pkg/sftp"
 
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/internal/ops"
 )
 
 // TestEveryKindHasItsAnswers: each kind has an exit status, an SFTP
@@ -20,7 +21,7 @@ func TestEveryKindHasItsAnswers(t *testing.T) {
 		if k == files.KindUsage {
 			wantExit = 2
 		}
-		if got := exitStatus(k); got != wantExit {
+		if got := ops.ExitStatus(k); got != wantExit {
 			t.Errorf("%q: exit status %d, want %d", k, got, wantExit)
 		}
 		if sftpCode(k) == nil {
@@ -35,8 +36,8 @@ func TestEveryKindHasItsAnswers(t *testing.T) {
 			t.Errorf("end line %q, want %q", b.String(), want)
 		}
 	}
-	if exitStatus(files.KindNone) != 0 {
-		t.Errorf("no error: exit status %d", exitStatus(files.KindNone))
+	if ops.ExitStatus(files.KindNone) != 0 {
+		t.Errorf("no error: exit status %d", ops.ExitStatus(files.KindNone))
 	}
 	var b bytes.Buffer
 	writeAnswer(&b, files.KindNone, "ok")

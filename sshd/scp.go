@@ -12,6 +12,7 @@ import (
 	"github.com/gliderlabs/ssh"
 
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/internal/ops"
 	"github.com/sshelf/sshelf/internal/printable"
 )
 
@@ -48,7 +49,7 @@ func scpCommand(raw string) ([]string, bool) {
 	if !strings.HasPrefix(strings.TrimSpace(raw), "scp ") {
 		return nil, false
 	}
-	argv, err := SplitWords(raw)
+	argv, err := ops.SplitWords(raw)
 	if err != nil || len(argv) == 0 || argv[0] != "scp" {
 		return nil, false
 	}
@@ -58,7 +59,7 @@ func scpCommand(raw string) ([]string, bool) {
 func parseSCPArgs(argv []string) (scpArgs, error) {
 	var a scpArgs
 	if len(argv) == 0 {
-		return a, &UsageError{Command: "scp", Msg: "no command"}
+		return a, &ops.UsageError{Command: "scp", Msg: "no command"}
 	}
 	args := argv[1:]
 	for i := 0; i < len(args); i++ {
@@ -83,17 +84,17 @@ func parseSCPArgs(argv []string) (scpArgs, error) {
 				a.preserve = true
 			case 'd', 'v', 'q':
 			default:
-				return a, &UsageError{Command: "scp", Msg: fmt.Sprintf("unknown option -%c", f)}
+				return a, &ops.UsageError{Command: "scp", Msg: fmt.Sprintf("unknown option -%c", f)}
 			}
 		}
 	}
 	switch {
 	case a.sink == a.source:
-		return a, &UsageError{Command: "scp", Msg: "need exactly one of -t and -f"}
+		return a, &ops.UsageError{Command: "scp", Msg: "need exactly one of -t and -f"}
 	case a.sink && len(a.paths) != 1:
-		return a, &UsageError{Command: "scp", Msg: "-t takes one target"}
+		return a, &ops.UsageError{Command: "scp", Msg: "-t takes one target"}
 	case a.source && len(a.paths) == 0:
-		return a, &UsageError{Command: "scp", Msg: "-f needs a file name"}
+		return a, &ops.UsageError{Command: "scp", Msg: "-f needs a file name"}
 	}
 	return a, nil
 }
@@ -106,19 +107,16 @@ type scpSession struct {
 	out      io.Writer
 	user     string
 	addr     string
-	password string // SSHELF_FILE_PASSWORD
-	hidden   bool   // SSHELF_HIDDEN
-	failed   bool   // some file failed: exit status 1
+	settings ops.Settings // SSHELF_FILE_PASSWORD, SSHELF_HIDDEN
+	failed   bool         // some file failed: exit status 1
 }
 
 // scp serves a legacy scp command and returns the exit status.
 func (s *Server) scp(sess ssh.Session, argv []string) int {
-	password, _ := sessionEnv(sess, "SSHELF_FILE_PASSWORD")
-	hidden, _ := sessionEnv(sess, "SSHELF_HIDDEN")
 	sc := &scpSession{
 		s: s, ctx: sess.Context(), in: bufio.NewReaderSize(sess, 64<<10), out: sess,
 		user: sess.User(), addr: sess.RemoteAddr().String(),
-		password: password, hidden: envTrue(hidden),
+		settings: sessionSettings(sess),
 	}
 	return sc.run(argv)
 }
@@ -146,8 +144,7 @@ func (sc *scpSession) run(argv []string) int {
 }
 
 func (sc *scpSession) audit(op, name string, res result, err error, start time.Time) {
-	cl := &call{user: sc.user, addr: sc.addr, transport: "scp"}
-	sc.s.audit(sc.ctx, cl, Command{Name: op, File: name}, res, err, start)
+	sc.s.report(sc.ctx, sc.user, sc.addr, "scp", op, name, res, err, start)
 }
 
 // status sends a status byte, with a message line for an error.
