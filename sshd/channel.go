@@ -7,6 +7,8 @@ import (
 	"github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/sys/cpu"
+
+	"github.com/sshelf/sshelf/internal/ops"
 )
 
 // serverConfig sets the algorithms offered. SSH lets the client's order
@@ -26,12 +28,6 @@ func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 
 func hasAESHardware() bool {
 	return cpu.X86.HasAES && cpu.X86.HasPCLMULQDQ || cpu.ARM64.HasAES && cpu.ARM64.HasPMULL
-}
-
-// Environment variables a session may set; everything else is refused.
-var allowedEnv = map[string]bool{
-	"SSHELF_FILE_PASSWORD": true,
-	"SSHELF_HIDDEN":        true,
 }
 
 // sessionChannel accepts a session channel and filters its requests before
@@ -110,7 +106,7 @@ func refuseRequest(req *gossh.Request) bool {
 		if gossh.Unmarshal(req.Payload, &kv) != nil {
 			return true
 		}
-		return !allowedEnv[kv.Key]
+		return !ops.IsSetting(kv.Key) // the session settings only
 	}
 	return strings.HasPrefix(req.Type, "tcpip") || strings.HasPrefix(req.Type, "streamlocal")
 }

@@ -14,10 +14,20 @@ type Settings struct {
 	Hidden       bool   // SSHELF_HIDDEN: 1, true or yes
 }
 
+// The session environment variables the settings are read from: the only
+// ones a session may set.
+const (
+	EnvFilePassword = "SSHELF_FILE_PASSWORD"
+	EnvHidden       = "SSHELF_HIDDEN"
+)
+
+// IsSetting reports whether a session may set the environment variable key.
+func IsSetting(key string) bool { return key == EnvFilePassword || key == EnvHidden }
+
 // SettingsFrom reads the settings from a session's environment.
 func SettingsFrom(getenv func(key string) (string, bool)) Settings {
-	pw, _ := getenv("SSHELF_FILE_PASSWORD")
-	hidden, _ := getenv("SSHELF_HIDDEN")
+	pw, _ := getenv(EnvFilePassword)
+	hidden, _ := getenv(EnvHidden)
 	return Settings{FilePassword: pw, Hidden: envTrue(hidden)}
 }
 
@@ -48,7 +58,8 @@ func (s Settings) InfoPassword(c Command) string { return c.Password }
 // Upload returns the options of an upload of name, of size bytes (-1:
 // unknown). With flags (exec, subsystem): only --password protects it, and
 // an empty one is refused; SSHELF_FILE_PASSWORD is the current password of
-// a protected file being replaced; --hidden hides it. Without flags (c nil:
+// a protected file being replaced; only --hidden hides it (SSHELF_HIDDEN,
+// the flagless transports' --hidden, is not read here). Without flags (c nil:
 // SFTP, scp): SSHELF_FILE_PASSWORD is both, and SSHELF_HIDDEN hides it.
 func (s Settings) Upload(name string, c *Command, size int64) (files.PutOptions, error) {
 	if c == nil {
