@@ -92,3 +92,16 @@ func TestTokenlessErrorFallsBack(t *testing.T) {
 		t.Errorf("%v: fallback on the reason failed", e)
 	}
 }
+
+// TestBusyKind: a session over the server's session limits is answered,
+// before any request, with the busy token.
+func TestBusyKind(t *testing.T) {
+	srv := apptest.Start(t, func(o *app.Options) { o.MaxSessionsPerUser = 1 })
+	connect(t, srv, "alice") // holds alice's one session
+	over := connect(t, srv, "alice")
+	_, err := over.Whoami(context.Background())
+	var se *client.Error
+	if !errors.As(err, &se) || se.Kind != "busy" || !errors.Is(err, client.ErrBusy) || !errors.Is(err, client.ErrThrottled) {
+		t.Fatalf("%v (%#v): want the busy kind", err, se)
+	}
+}

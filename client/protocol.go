@@ -77,9 +77,23 @@ func (c *Client) exchange(line string, req request) (string, error) {
 		}
 	}
 	if err := c.w.Flush(); err != nil {
-		return "", fmt.Errorf("sshelf %s: send: %w", req.args[0], err)
+		return "", c.refusedEarly(req, fmt.Errorf("sshelf %s: send: %w", req.args[0], err))
 	}
 	return c.readResponse(req)
+}
+
+// refusedEarly explains a request the server would not take: a server
+// that refuses a session (over its limits) answers before any request and
+// ends it, so the send fails. Its answer, if it came, is wrapped in err.
+// The session is unusable afterwards.
+func (c *Client) refusedEarly(req request, err error) error {
+	c.broken = fmt.Errorf("%w: %v", ErrBroken, err)
+	var serr *Error
+	if _, rerr := c.readResponse(req); errors.As(rerr, &serr) {
+		err = fmt.Errorf("%w: %w", err, serr)
+	}
+	c.closer.Close()
+	return err
 }
 
 // contentCutShort ends a request whose content reader ended after n of
