@@ -22,6 +22,7 @@ import (
 
 	"github.com/sshelf/sshelf/app"
 	"github.com/sshelf/sshelf/internal/gcpace"
+	"github.com/sshelf/sshelf/internal/ops"
 	"github.com/sshelf/sshelf/internal/throttle"
 	"github.com/sshelf/sshelf/sshd/tui"
 )
@@ -248,7 +249,7 @@ func serve(args []string, stderr io.Writer) int {
 		log.Error("start", "err", err)
 		return 1
 	}
-	if err := a.Serve(ctx, ln, tui.Handler(a.Files)); err != nil {
+	if err := a.Serve(ctx, ln, tui.Handler(a.Files, ops.LogObserver(log))); err != nil {
 		log.Error("serve", "err", err)
 		return 1
 	}

@@ -71,15 +71,46 @@ func (c *Client) exchange(line string, req request) (string, error) {
 		n, err := io.CopyN(c.w, req.content, req.size)
 		if err != nil {
 			if err == io.EOF {
-				err = fmt.Errorf("content ended after %d of %d bytes; nothing stored", n, req.size)
+				return "", c.contentCutShort(req, n)
 			}
 			return "", fmt.Errorf("sshelf %s: send content: %w", req.args[0], err)
 		}
 	}
 	if err := c.w.Flush(); err != nil {
-		return "", fmt.Errorf("sshelf %s: send: %w", req.args[0], err)
+		return "", c.refusedEarly(req, fmt.Errorf("sshelf %s: send: %w", req.args[0], err))
 	}
 	return c.readResponse(req)
+}
+
+// refusedEarly explains a request the server would not take: a server
+// that refuses a session (over its limits) answers before any request and
+// ends it, so the send fails. Its answer, if it came, is wrapped in err.
+// The session is unusable afterwards.
+func (c *Client) refusedEarly(req request, err error) error {
+	c.broken = fmt.Errorf("%w: %v", ErrBroken, err)
+	var serr *Error
+	if _, rerr := c.readResponse(req); errors.As(rerr, &serr) {
+		err = fmt.Errorf("%w: %w", err, serr)
+	}
+	c.closer.Close()
+	return err
+}
+
+// contentCutShort ends a request whose content reader ended after n of
+// its declared bytes: the framing cannot go on, so the client ends its
+// input and reads the server's verdict (an incomplete upload, nothing
+// stored), which the error wraps. The session is unusable afterwards.
+func (c *Client) contentCutShort(req request, n int64) error {
+	err := fmt.Errorf("sshelf %s: send content: content ended after %d of %d bytes; nothing stored", req.args[0], n, req.size)
+	c.broken = fmt.Errorf("%w: content cut short", ErrBroken)
+	if c.sess == nil || c.w.Flush() != nil || c.sess.ch.CloseWrite() != nil {
+		return err
+	}
+	if _, serr := c.readResponse(req); serr != nil {
+		err = fmt.Errorf("%w: %w", err, serr)
+	}
+	c.closer.Close()
+	return err
 }
 
 // readResponse reads data chunks into req.out until the end line. A
@@ -115,7 +146,8 @@ func (c *Client) readResponse(req request) (string, error) {
 				return "", fmt.Errorf("sshelf %s: %w: bad end line %q", req.args[0], ErrProtocol, line)
 			}
 			if code != 0 {
-				return "", &Error{Status: code, Message: msg}
+				kind, line := parseEnd(msg)
+				return "", &Error{Status: code, Kind: kind, Message: line}
 			}
 			if sink.err != nil {
 				return "", &outputError{fmt.Errorf("sshelf %s: write output: %w", req.args[0], sink.err)}

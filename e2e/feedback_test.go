@@ -7,12 +7,19 @@ import (
 
 // TestUnknownEnvLogged: an environment variable sshelf does not use is
 // refused, and the refusal is logged with its name, so a user whose SetEnv
-// has no effect can be told why; the ones sshelf knows are not.
+// has no effect can be told why; the ones sshelf knows are not, and
+// SSHELF_HIDDEN hides an exec put as it hides an SFTP or scp one.
 func TestUnknownEnvLogged(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	r := doEnv(t, srv, "alice", alicePW, []string{"SSHELF_HIDEN=1", "SSHELF_HIDDEN=1"}, []byte("x\n"), "put", "env.txt")
 	mustOK(t, r, "put with SetEnv")
+	if got := lsNames(t, srv, "alice", alicePW); contains(got, "env.txt") {
+		t.Errorf("SSHELF_HIDDEN=1 did not hide an exec put: ls shows %v", got)
+	}
+	if f := info(t, srv, "alice", alicePW, "env.txt"); f.Visibility != "hidden" {
+		t.Errorf("exec put with SSHELF_HIDDEN=1: visibility %q, want hidden", f.Visibility)
+	}
 	var names []string
 	for _, m := range srv.jsonLines() {
 		if m["msg"] == "env refused" {

@@ -173,6 +173,7 @@ func TestC1EscapedInErrorLines(t *testing.T) {
 type frame struct {
 	data    []byte
 	status  int
+	kind    string // the "[kind]" token of a failure's end line
 	message string
 }
 
@@ -214,6 +215,11 @@ func subsystem(t *testing.T, srv *server, user, pw string, setEnv []string, requ
 			code, err := strconv.Atoi(st)
 			if err != nil {
 				t.Fatalf("bad end line %q", line)
+			}
+			if code != 0 {
+				if tok, rest, ok := strings.Cut(msg, "] "); ok && strings.HasPrefix(tok, "[") {
+					cur.kind, msg = tok[1:], rest
+				}
 			}
 			cur.status, cur.message = code, msg
 			out = append(out, cur)

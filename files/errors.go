@@ -11,8 +11,9 @@ import (
 	"github.com/sshelf/sshelf/internal/passhash"
 )
 
-// Sentinel errors. Transports map them to exit codes and SFTP statuses with
-// errors.Is; their text is what a user reads after "sshelf: COMMAND: NAME: ".
+// Sentinel errors. Each has one Kind (kind.go), from which the transports
+// derive exit codes and SFTP statuses; their text is what a user reads
+// after "sshelf: COMMAND: NAME: ".
 var (
 	ErrNotFound         = errors.New("no such file")
 	ErrPermission       = errors.New("permission denied: not the owner")
@@ -44,31 +45,3 @@ var (
 	ErrGaps       = fmt.Errorf("%w: parts of the file were never written", ErrIncomplete)
 	ErrFragmented = fmt.Errorf("%w: writes too scattered", ErrIncomplete)
 )
-
-var userErrors = []error{
-	ErrNotFound, ErrPermission, ErrNameTaken, ErrPasswordRequired, ErrWrongPassword,
-	ErrThrottled, ErrNotProtected, ErrEmptyPassword, ErrQuota, ErrTooLarge,
-	ErrHashMismatch, ErrBadHash, ErrGaps, ErrFragmented, ErrIncomplete, ErrCorrupt, ErrNoSpace,
-	ErrClosed, ErrConflict, ErrExists, ErrAccountGone, ErrBusy, ErrTruncateGrow,
-}
-
-// Reason returns the text to show a user for err: a rule's own words for
-// the sentinel errors above, never a path or other server detail.
-func Reason(err error) string {
-	var ne *NameError
-	if errors.As(err, &ne) {
-		return ne.Error()
-	}
-	for _, e := range userErrors {
-		if errors.Is(err, e) {
-			return e.Error()
-		}
-	}
-	return "internal error"
-}
-
-// IsUserError reports whether err is one of the rule errors above (a
-// refusal), rather than a failure of the server.
-func IsUserError(err error) bool {
-	return Reason(err) != "internal error"
-}

@@ -10,6 +10,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/sys/cpu"
 
+	"github.com/sshelf/sshelf/internal/ops"
 	"github.com/sshelf/sshelf/internal/printable"
 )
 
@@ -30,12 +31,6 @@ func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 
 func hasAESHardware() bool {
 	return cpu.X86.HasAES && cpu.X86.HasPCLMULQDQ || cpu.ARM64.HasAES && cpu.ARM64.HasPMULL
-}
-
-// Environment variables a session may set; everything else is refused.
-var allowedEnv = map[string]bool{
-	"SSHELF_FILE_PASSWORD": true,
-	"SSHELF_HIDDEN":        true,
 }
 
 // sessionChannel accepts a session channel and filters its requests before
@@ -125,7 +120,7 @@ func refuseRequest(req *gossh.Request, refusedEnv func(string)) bool {
 		if gossh.Unmarshal(req.Payload, &kv) != nil {
 			return true
 		}
-		if !allowedEnv[kv.Key] {
+		if !ops.IsSetting(kv.Key) { // the session settings only
 			refusedEnv(kv.Key)
 			return true
 		}

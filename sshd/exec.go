@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/gliderlabs/ssh"
 
-	"github.com/sshelf/sshelf/internal/printable"
+	"github.com/sshelf/sshelf/internal/ops"
 )
 
 // sessionEnv returns the value of an environment variable the client set.
@@ -31,7 +30,7 @@ func (s *Server) handleSession(sess ssh.Session) {
 			s.cfg.TUI(sess)
 			return
 		}
-		io.WriteString(sess, HelpText())
+		io.WriteString(sess, ops.HelpText())
 		sess.Exit(0)
 		return
 	}
@@ -44,37 +43,17 @@ func (s *Server) handleSession(sess ssh.Session) {
 }
 
 func (s *Server) exec(ctx context.Context, sess ssh.Session) int {
-	start := time.Now()
-	argv, err := SplitWords(sess.RawCommand())
-	var c Command
-	if err == nil {
-		c, err = ParseCommand(argv)
-	} else {
-		err = &UsageError{Msg: "cannot split the command line: " + err.Error()}
+	cl := &ops.Call{
+		User:      sess.User(),
+		Addr:      sess.RemoteAddr().String(),
+		Transport: "exec",
+		Settings:  sessionSettings(sess),
+		In:        sess,
+		Out:       sess,
+		Size:      -1,
+		Confirm:   func() error { return confirmOpen(sess) },
 	}
-	if err != nil && len(argv) > 0 {
-		c.Name = argv[0]
-	}
-	envPassword, _ := sessionEnv(sess, "SSHELF_FILE_PASSWORD")
-	cl := &call{
-		user:        sess.User(),
-		addr:        sess.RemoteAddr().String(),
-		transport:   "exec",
-		envPassword: envPassword,
-		in:          sess,
-		out:         sess,
-		size:        -1,
-		confirm:     func() error { return confirmOpen(sess) },
-	}
-	var res result
-	if err == nil {
-		res, err = s.run(ctx, c, cl)
-	}
-	if err != nil {
-		fmt.Fprintln(sess.Stderr(), errorLine(c, err))
-	}
-	s.audit(ctx, cl, c, res, err, start)
-	return exitCode(err)
+	return s.ops.Exec(ctx, sess.RawCommand(), cl, sess.Stderr())
 }
 
 // confirmOpen tells a clean end of input from a dropped client. Both look
@@ -86,32 +65,4 @@ func confirmOpen(sess ssh.Session) error {
 		return fmt.Errorf("client gone before the end of its input: %w", err)
 	}
 	return nil
-}
-
-// audit logs one line per operation: never a password. What a client
-// chose (its command word, a file name, text quoted in a reason) is
-// escaped before it reaches the handler: the JSON handler would write C1
-// controls and format characters raw, and an operator reads the log in a
-// terminal.
-func (s *Server) audit(ctx context.Context, cl *call, c Command, res result, err error, start time.Time) {
-	outcome := "ok"
-	if err != nil {
-		outcome = reason(err)
-	}
-	attrs := []any{
-		"user", printable.String(cl.user), "addr", cl.addr, "transport", cl.transport,
-		"command", printable.String(c.Name),
-		"bytes", res.bytes, "result", printable.Line(outcome), "ms", time.Since(start).Milliseconds(),
-	}
-	if c.File != "" {
-		attrs = append(attrs, "name", printable.String(c.File))
-	}
-	if res.sha256 != "" {
-		attrs = append(attrs, "sha256", res.sha256)
-	}
-	if err != nil && outcome == "internal error" {
-		// The detail is for the operator; the user saw only "internal error".
-		attrs = append(attrs, "err", printable.Line(err.Error()))
-	}
-	s.log.InfoContext(ctx, "op", attrs...)
 }

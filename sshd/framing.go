@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/internal/ops"
 	"github.com/sshelf/sshelf/internal/printable"
 )
 
@@ -17,7 +19,7 @@ import (
 // A request is one header line, "<content-length> <command line>\n",
 // followed by exactly content-length raw bytes. A response is zero or more
 // data chunks, "D <len>\n" and len bytes, then one end line,
-// "E <status> <message>\n".
+// "E <status> <message>\n", a failure's message starting "[kind] ".
 const (
 	// maxHeaderLine bounds a request's header line, its newline included.
 	maxHeaderLine = 64 << 10
@@ -109,6 +111,17 @@ func (c chunkWriter) Write(p []byte) (int, error) {
 		p = p[n:]
 	}
 	return written, nil
+}
+
+// writeAnswer writes the end line of an answer of kind k (KindNone: done):
+// the one place a kind becomes an end line's status and token. A failure's
+// message is preceded by "[TOKEN] ", the kind's stable token; a client that
+// reads only the status, or the message's end, is not disturbed by it.
+func writeAnswer(w io.Writer, k files.Kind, message string) error {
+	if k == files.KindNone {
+		return writeEnd(w, 0, message)
+	}
+	return writeEnd(w, ops.ExitStatus(k), "["+string(k)+"] "+message)
 }
 
 // writeEnd writes a response's end line. The message is kept to one

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/sshelf/sshelf/internal/ops"
 )
 
 func TestParseHeader(t *testing.T) {
@@ -165,7 +167,7 @@ func FuzzReadRequest(f *testing.F) {
 				return // truncated content: the session would end here
 			}
 			// The command line must parse or fail cleanly.
-			parseCommandLine(h.line)
+			ops.ParseLine(h.line)
 		}
 		t.Fatalf("more requests than bytes")
 	})

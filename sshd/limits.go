@@ -7,6 +7,7 @@ import (
 
 	"github.com/gliderlabs/ssh"
 
+	"github.com/sshelf/sshelf/files"
 	"github.com/sshelf/sshelf/internal/clientaddr"
 )
 
@@ -92,5 +93,5 @@ func refuseOnStderr(sess ssh.Session, err error) {
 }
 
 func refuseFramed(sess ssh.Session, err error) {
-	writeEnd(sess, 1, "sshelf: "+err.Error())
+	writeAnswer(sess, files.KindBusy, "sshelf: "+err.Error())
 }

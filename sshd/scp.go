@@ -3,7 +3,6 @@ package sshd
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/gliderlabs/ssh"
 
+	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/internal/ops"
 	"github.com/sshelf/sshelf/internal/printable"
 )
 
@@ -30,8 +31,9 @@ const (
 )
 
 var (
-	errSCPDirectories = errors.New("directories are not supported (no -r): sshelf has one flat directory")
-	errSCPProtocol    = errors.New("scp protocol error")
+	errSCPDirectories = files.Refuse(files.KindUnsupported, "directories are not supported (no -r): sshelf has one flat directory")
+	// errSCPProtocol is wrapped with what was wrong, which the client is told.
+	errSCPProtocol = &files.Refusal{Kind: files.KindUsage, Msg: "scp protocol error", Detailed: true}
 )
 
 // scpArgs is a parsed "scp -t|-f [-prdvq] [--] PATH..." command line.
@@ -47,7 +49,7 @@ func scpCommand(raw string) ([]string, bool) {
 	if !strings.HasPrefix(strings.TrimSpace(raw), "scp ") {
 		return nil, false
 	}
-	argv, err := SplitWords(raw)
+	argv, err := ops.SplitWords(raw)
 	if err != nil || len(argv) == 0 || argv[0] != "scp" {
 		return nil, false
 	}
@@ -57,7 +59,7 @@ func scpCommand(raw string) ([]string, bool) {
 func parseSCPArgs(argv []string) (scpArgs, error) {
 	var a scpArgs
 	if len(argv) == 0 {
-		return a, &UsageError{Command: "scp", Msg: "no command"}
+		return a, &ops.UsageError{Command: "scp", Msg: "no command"}
 	}
 	args := argv[1:]
 	for i := 0; i < len(args); i++ {
@@ -82,17 +84,17 @@ func parseSCPArgs(argv []string) (scpArgs, error) {
 				a.preserve = true
 			case 'd', 'v', 'q':
 			default:
-				return a, &UsageError{Command: "scp", Msg: fmt.Sprintf("unknown option -%c", f)}
+				return a, &ops.UsageError{Command: "scp", Msg: fmt.Sprintf("unknown option -%c", f)}
 			}
 		}
 	}
 	switch {
 	case a.sink == a.source:
-		return a, &UsageError{Command: "scp", Msg: "need exactly one of -t and -f"}
+		return a, &ops.UsageError{Command: "scp", Msg: "need exactly one of -t and -f"}
 	case a.sink && len(a.paths) != 1:
-		return a, &UsageError{Command: "scp", Msg: "-t takes one target"}
+		return a, &ops.UsageError{Command: "scp", Msg: "-t takes one target"}
 	case a.source && len(a.paths) == 0:
-		return a, &UsageError{Command: "scp", Msg: "-f needs a file name"}
+		return a, &ops.UsageError{Command: "scp", Msg: "-f needs a file name"}
 	}
 	return a, nil
 }
@@ -105,19 +107,16 @@ type scpSession struct {
 	out      io.Writer
 	user     string
 	addr     string
-	password string // SSHELF_FILE_PASSWORD
-	hidden   bool   // SSHELF_HIDDEN
-	failed   bool   // some file failed: exit status 1
+	settings ops.Settings // SSHELF_FILE_PASSWORD, SSHELF_HIDDEN
+	failed   bool         // some file failed: exit status 1
 }
 
 // scp serves a legacy scp command and returns the exit status.
 func (s *Server) scp(sess ssh.Session, argv []string) int {
-	password, _ := sessionEnv(sess, "SSHELF_FILE_PASSWORD")
-	hidden, _ := sessionEnv(sess, "SSHELF_HIDDEN")
 	sc := &scpSession{
 		s: s, ctx: sess.Context(), in: bufio.NewReaderSize(sess, 64<<10), out: sess,
 		user: sess.User(), addr: sess.RemoteAddr().String(),
-		password: password, hidden: envTrue(hidden),
+		settings: sessionSettings(sess),
 	}
 	return sc.run(argv)
 }
@@ -130,7 +129,7 @@ func (sc *scpSession) run(argv []string) int {
 	}
 	if err != nil {
 		sc.audit("scp", "", result{}, err, time.Now())
-		sc.status(scpFatal, "sshelf: scp: "+scpReason(err))
+		sc.status(scpFatal, "sshelf: scp: "+files.Reason(err))
 		return 1
 	}
 	if a.sink {
@@ -145,11 +144,7 @@ func (sc *scpSession) run(argv []string) int {
 }
 
 func (sc *scpSession) audit(op, name string, res result, err error, start time.Time) {
-	cl := &call{user: sc.user, addr: sc.addr, transport: "scp"}
-	if isSFTPRefusal(err) || errors.Is(err, errSCPDirectories) || errors.Is(err, errSCPProtocol) {
-		err = &UsageError{Command: op, Msg: err.Error()}
-	}
-	sc.s.audit(sc.ctx, cl, Command{Name: op, File: name}, res, err, start)
+	sc.s.report(sc.ctx, sc.user, sc.addr, "scp", op, name, res, err, start)
 }
 
 // status sends a status byte, with a message line for an error.
@@ -210,18 +205,5 @@ func parseCRecord(line string) (size int64, name string, err error) {
 
 // scpErrorLine is the message sent with an error status.
 func scpErrorLine(op, name string, err error) string {
-	return fmt.Sprintf("sshelf: %s: %s: %s", op, printable.String(name), scpReason(err))
-}
-
-// scpReason is the text of an error for the client: the protocol's own
-// words for its refusals, the rule's words for files/ errors.
-func scpReason(err error) string {
-	var ue *UsageError
-	switch {
-	case errors.As(err, &ue):
-		return ue.Msg
-	case errors.Is(err, errSCPDirectories), errors.Is(err, errSCPProtocol):
-		return err.Error()
-	}
-	return sftpReason(err)
+	return fmt.Sprintf("sshelf: %s: %s: %s", op, printable.String(name), files.Reason(err))
 }

@@ -74,9 +74,8 @@ func (sc *scpSession) sink(target string) error {
 // returns an error only when the session cannot go on.
 func (sc *scpSession) receive(name string, size int64) error {
 	start := time.Now()
-	up, err := sc.s.cfg.Files.Create(sc.ctx, sc.user, files.PutOptions{
-		Name: name, Hidden: sc.hidden, Password: sc.password, Size: size,
-	})
+	opts, _ := sc.settings.Upload(name, nil, size) // no flags: cannot fail
+	up, err := sc.s.cfg.Files.Create(sc.ctx, sc.user, opts)
 	if err != nil {
 		sc.failed = true
 		sc.audit("put", name, result{}, err, start)

@@ -31,7 +31,7 @@ func (sc *scpSession) send(path string, preserve bool) error {
 	if err != nil {
 		return sc.refuse(path, err, start)
 	}
-	d, err := sc.s.cfg.Files.Open(sc.ctx, sc.user, name, sc.password)
+	d, err := sc.s.cfg.Files.Open(sc.ctx, sc.user, name, sc.settings.DownloadPassword(nil))
 	if err != nil {
 		return sc.refuse(name, err, start)
 	}

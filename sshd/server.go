@@ -20,6 +20,7 @@ import (
 	"github.com/sshelf/sshelf/auth"
 	"github.com/sshelf/sshelf/files"
 	"github.com/sshelf/sshelf/internal/clientaddr"
+	"github.com/sshelf/sshelf/internal/ops"
 )
 
 // Config is what a Server needs.
@@ -44,12 +45,16 @@ type Config struct {
 	MaxConnectionsPerAddress     int
 	// TUI, if set, runs for a session with a terminal and no command.
 	TUI TUIFunc
+	// Observe is told of every operation; nil: the audit line on Logger
+	// (ops.LogObserver). Give the TUI the same one.
+	Observe ops.Observer
 }
 
 // Server serves sshelf over SSH.
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
+	ops      *ops.Runner // the commands, and the observer every transport reports to
 	ssh      *ssh.Server
 	sessions *sessionLimiter
 	watch    *accountWatch // nil without Accounts
@@ -70,7 +75,11 @@ func New(cfg Config) *Server {
 	if cfg.AuthTimeout <= 0 {
 		cfg.AuthTimeout = 30 * time.Second
 	}
+	if cfg.Observe == nil {
+		cfg.Observe = ops.LogObserver(cfg.Logger)
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger,
+		ops:      &ops.Runner{Files: cfg.Files, Accounts: cfg.Accounts, Observe: cfg.Observe},
 		sessions: newSessionLimiter(cfg.MaxSessions, cfg.MaxSessionsPerUser, cfg.MaxSessionsPerAddress),
 		conns:    newConnLimiter(cfg.MaxUnauthenticated, cfg.MaxUnauthenticatedPerAddress, cfg.MaxConnectionsPerAddress),
 		refusals: &refusalLog{log: cfg.Logger, every: 10 * time.Second},

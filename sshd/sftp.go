@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/gliderlabs/ssh"
 	"github.com/pkg/sftp"
+
+	"github.com/sshelf/sshelf/internal/ops"
 )
 
 // handleSFTP serves the SFTP subsystem with pkg/sftp's request server. The
@@ -55,8 +56,7 @@ type sftpSession struct {
 	ctx      context.Context
 	user     string
 	addr     string
-	password string // SSHELF_FILE_PASSWORD: unlocks downloads, protects uploads
-	hidden   bool   // SSHELF_HIDDEN: uploads are stored hidden
+	settings ops.Settings // SSHELF_FILE_PASSWORD, SSHELF_HIDDEN
 
 	mu      sync.Mutex
 	uploads map[string]*sftpUpload // open uploads by name
@@ -64,42 +64,24 @@ type sftpSession struct {
 }
 
 func (s *Server) newSFTPSession(sess ssh.Session) *sftpSession {
-	password, _ := sessionEnv(sess, "SSHELF_FILE_PASSWORD")
-	hidden, _ := sessionEnv(sess, "SSHELF_HIDDEN")
-	return s.sftpSessionOf(sess.Context(), sess.User(), sess.RemoteAddr().String(), password, envTrue(hidden))
+	return s.sftpSessionOf(sess.Context(), sess.User(), sess.RemoteAddr().String(), sessionSettings(sess))
 }
 
-func (s *Server) sftpSessionOf(ctx context.Context, user, addr, password string, hidden bool) *sftpSession {
+func (s *Server) sftpSessionOf(ctx context.Context, user, addr string, settings ops.Settings) *sftpSession {
 	return &sftpSession{
 		srv:      s,
 		ctx:      ctx,
 		user:     user,
 		addr:     addr,
-		password: password,
-		hidden:   hidden,
+		settings: settings,
 		uploads:  make(map[string]*sftpUpload),
 		owners:   make(map[uint32]string),
 	}
 }
 
-// envTrue reads a yes/no environment variable: 1, true or yes is true.
-func envTrue(v string) bool {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "1", "true", "yes":
-		return true
-	}
-	return false
-}
-
 // audit logs one SFTP operation like the exec commands do.
 func (fs *sftpSession) audit(op, name string, res result, err error, start time.Time) {
-	cl := &call{user: fs.user, addr: fs.addr, transport: "sftp"}
-	if isSFTPRefusal(err) {
-		// A refusal of the transport's own, logged in its words rather
-		// than as an internal error.
-		err = &UsageError{Command: op, Msg: sftpReason(err)}
-	}
-	fs.srv.audit(fs.ctx, cl, Command{Name: op, File: name}, res, err, start)
+	fs.srv.report(fs.ctx, fs.user, fs.addr, "sftp", op, name, res, err, start)
 }
 
 // openUpload returns the upload this session has open under name, if any.

@@ -17,6 +17,7 @@ import (
 	"github.com/sshelf/sshelf/files"
 	"github.com/sshelf/sshelf/files/disk"
 	"github.com/sshelf/sshelf/files/sqlite"
+	"github.com/sshelf/sshelf/internal/ops"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
 	"github.com/sshelf/sshelf/internal/testkit"
 	"github.com/sshelf/sshelf/internal/throttle"
@@ -186,7 +187,7 @@ func fastTempDir(tb testing.TB) string {
 func (h *fuzzHarness) run(t *testing.T, pkts [][]byte) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	fs := h.srv.sftpSessionOf(ctx, "fuzz", "fuzz:1", "", false)
+	fs := h.srv.sftpSessionOf(ctx, "fuzz", "fuzz:1", ops.Settings{})
 	conn := newPipeConn()
 	rs := newSFTPServer(fs, conn.server)
 	served := make(chan error, 1)

@@ -89,7 +89,7 @@ func (fs *sftpSession) stat(p string) (*fileInfo, error) {
 		return &fileInfo{name: "/", mode: rootMode, modTime: time.Unix(0, 0)}, nil
 	}
 	if u := fs.openUpload(t.name); u != nil {
-		return fs.info(files.File{Name: t.name, Size: u.up.Size(), Owner: fs.user, Hidden: fs.hidden, Uploaded: u.start}), nil
+		return fs.info(files.File{Name: t.name, Size: u.up.Size(), Owner: fs.user, Hidden: fs.settings.Hidden, Uploaded: u.start}), nil
 	}
 	f, err := fs.srv.cfg.Files.Info(fs.ctx, fs.user, t.name)
 	if err != nil {

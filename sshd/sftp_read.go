@@ -21,7 +21,7 @@ func (fs *sftpSession) Fileread(r *sftp.Request) (rd io.ReaderAt, err error) {
 	if err != nil {
 		return nil, sftpError(err)
 	}
-	d, err := fs.srv.cfg.Files.Open(fs.ctx, fs.user, name, fs.password)
+	d, err := fs.srv.cfg.Files.Open(fs.ctx, fs.user, name, fs.settings.DownloadPassword(nil))
 	if err != nil {
 		fs.audit("get", name, result{}, err, start)
 		return nil, sftpError(err)

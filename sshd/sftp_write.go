@@ -38,10 +38,9 @@ func (fs *sftpSession) create(r *sftp.Request) (*sftpUpload, error) {
 	// on any SFTP server: appending, resuming (sftp reput), or changing a
 	// part. The new version is still committed whole on close, or not.
 	flags := r.Pflags()
-	up, err := fs.srv.cfg.Files.Create(fs.ctx, fs.user, files.PutOptions{
-		Name: name, Hidden: fs.hidden, Password: fs.password, Size: -1,
-		KeepOld: !flags.Trunc, Exclusive: flags.Excl, MustExist: !flags.Creat,
-	})
+	opts, _ := fs.settings.Upload(name, nil, -1) // no flags: cannot fail
+	opts.KeepOld, opts.Exclusive, opts.MustExist = !flags.Trunc, flags.Excl, !flags.Creat
+	up, err := fs.srv.cfg.Files.Create(fs.ctx, fs.user, opts)
 	if err != nil {
 		fs.audit("put", name, result{}, err, start)
 		return nil, sftpError(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/gliderlabs/ssh"
 
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/internal/ops"
 )
 
 // maxSmallContent bounds the content of requests other than put (passwd's
@@ -26,7 +27,7 @@ const (
 )
 
 // handleSubsystem serves the sshelf subsystem: many file commands in one
-// session, framed as docs/subsystem.md describes.
+// session, framed as the README's subsystem section describes.
 func (s *Server) handleSubsystem(sess ssh.Session) {
 	sess.Exit(s.serveRequests(sess.Context(), sess))
 }
@@ -38,12 +39,11 @@ func (s *Server) serveRequests(ctx context.Context, sess ssh.Session) int {
 	// Buffered so that a small response leaves in one packet; large
 	// writes pass straight through, and every response is flushed.
 	out := bufio.NewWriterSize(sess, 64<<10)
-	envPassword, _ := sessionEnv(sess, "SSHELF_FILE_PASSWORD")
-	base := call{
-		user:        sess.User(),
-		addr:        sess.RemoteAddr().String(),
-		transport:   "sshelf",
-		envPassword: envPassword,
+	base := ops.Call{
+		User:      sess.User(),
+		Addr:      sess.RemoteAddr().String(),
+		Transport: "sshelf",
+		Settings:  sessionSettings(sess),
 	}
 	for {
 		h, err := readHeader(in)
@@ -51,8 +51,8 @@ func (s *Server) serveRequests(ctx context.Context, sess ssh.Session) int {
 			return 0
 		}
 		if err != nil {
-			s.log.InfoContext(ctx, "sshelf subsystem: framing lost", "user", base.user, "addr", base.addr, "result", err.Error())
-			writeEnd(out, exitFramingError, "sshelf: "+err.Error())
+			s.log.InfoContext(ctx, "sshelf subsystem: framing lost", "user", base.User, "addr", base.Addr, "result", err.Error())
+			writeAnswer(out, files.KindUsage, "sshelf: "+err.Error()) // status exitFramingError
 			out.Flush()
 			if errors.Is(err, errTruncated) {
 				return exitTruncated
@@ -73,22 +73,23 @@ func (s *Server) serveRequests(ctx context.Context, sess ssh.Session) int {
 // serveRequest runs one request and writes its response. It consumes
 // exactly the request's content, and reports false if the input ended
 // before that: the session cannot go on.
-func (s *Server) serveRequest(ctx context.Context, h requestHeader, in io.Reader, out io.Writer, cl *call) bool {
+func (s *Server) serveRequest(ctx context.Context, h requestHeader, in io.Reader, out io.Writer, cl *ops.Call) bool {
 	start := time.Now()
 	content := &io.LimitedReader{R: in, N: h.size}
-	c, err := parseCommandLine(h.line)
-	if err == nil && h.size > 0 && c.Name != "put" && c.Name != "passwd" {
-		err = &UsageError{Command: c.Name, Msg: "takes no content: content-length must be 0"}
+	c, err := ops.ParseLine(h.line)
+	spec, _ := ops.Lookup(c.Name)
+	if err == nil && h.size > 0 && !spec.TakesContent() {
+		err = &ops.UsageError{Command: c.Name, Msg: "takes no content: content-length must be 0"}
 	}
-	cl.out = chunkWriter{w: out}
-	cl.size = h.size
-	cl.in = content
+	cl.Out = chunkWriter{w: out}
+	cl.Size = h.size
+	cl.In = content
 	if err == nil && c.Name == "passwd" {
-		cl.in, err = readSmallContent(content)
+		cl.In, err = readSmallContent(content)
 	}
-	var res result
+	var res ops.Result
 	if err == nil {
-		res, err = s.run(ctx, c, cl)
+		res, err = s.ops.Run(ctx, c, cl)
 	}
 	// A refused or failed put leaves content unread: skip it, so the next
 	// request starts where the client thinks it does.
@@ -97,38 +98,24 @@ func (s *Server) serveRequest(ctx context.Context, h requestHeader, in io.Reader
 	if !complete && err == nil {
 		err = fmt.Errorf("%w: %w", files.ErrIncomplete, errTruncated)
 	}
-	s.audit(ctx, cl, c, res, err, start)
+	s.ops.Record(ctx, cl, c, res, err, start)
 	if err != nil {
-		writeEnd(out, exitCode(err), errorLine(c, err))
+		writeAnswer(out, files.KindOf(err), ops.ErrorLine(c, err))
 		return complete
 	}
 	message := "ok"
 	switch c.Name {
 	case "get", "put", "sum":
-		message = "sha256 " + res.sha256
+		message = "sha256 " + res.SHA256
 	}
-	writeEnd(out, 0, message)
+	writeAnswer(out, files.KindNone, message)
 	return complete
-}
-
-// parseCommandLine splits and parses a command line as the exec commands
-// do. On a usage error the command's name is still set, for the error line.
-func parseCommandLine(line string) (Command, error) {
-	argv, err := SplitWords(line)
-	if err != nil {
-		return Command{}, &UsageError{Msg: "cannot split the command line: " + err.Error()}
-	}
-	c, err := ParseCommand(argv)
-	if err != nil && len(argv) > 0 {
-		c.Name = argv[0]
-	}
-	return c, err
 }
 
 // readSmallContent reads a small request's content whole.
 func readSmallContent(content *io.LimitedReader) (io.Reader, error) {
 	if content.N > maxSmallContent {
-		return nil, &UsageError{Command: "passwd", Msg: fmt.Sprintf("content longer than %d bytes", maxSmallContent)}
+		return nil, &ops.UsageError{Command: "passwd", Msg: fmt.Sprintf("content longer than %d bytes", maxSmallContent)}
 	}
 	b, err := io.ReadAll(content)
 	if err != nil || content.N > 0 {

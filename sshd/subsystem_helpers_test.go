@@ -106,7 +106,7 @@ func (s *rawSession) exitStatus() int {
 type response struct {
 	data    string
 	status  int
-	message string
+	message string // a failure's without its "[kind] " token
 }
 
 func (r response) String() string {
@@ -137,6 +137,11 @@ func readResponse(r *bufio.Reader) (response, error) {
 			code, err := strconv.Atoi(status)
 			if !ok || err != nil {
 				return resp, fmt.Errorf("bad end line %q", line)
+			}
+			if code != 0 {
+				if tok, rest, ok := strings.Cut(msg, "] "); ok && strings.HasPrefix(tok, "[") {
+					msg = rest
+				}
 			}
 			resp.data, resp.status, resp.message = data.String(), code, msg
 			return resp, nil

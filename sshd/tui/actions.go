@@ -2,10 +2,12 @@ package tui
 
 import (
 	"errors"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/internal/ops"
 )
 
 // actionDoneMsg reports a change made by the service, or its refusal.
@@ -19,12 +21,22 @@ type actionDoneMsg struct {
 // same twice; it is about typing, not a rule.
 var errMismatch = errors.New("the two passwords differ; nothing changed")
 
-// run calls fn on the service off the UI loop: changes may hash a
-// password or wait out a throttle, and the screen must stay live.
-func (m *Model) run(verb, name string, fn func() error) tea.Cmd {
+// run calls fn, the command named command (its name in internal/ops'
+// table), on the service off the UI loop: changes may hash a password or
+// wait out a throttle, and the screen must stay live. The outcome goes to
+// the observer, as every way in reports its operations.
+func (m *Model) run(command, verb, name string, fn func() error) tea.Cmd {
 	m.busy = true
 	m.setStatus("working...")
-	return func() tea.Msg { return actionDoneMsg{verb: verb, name: name, err: fn()} }
+	return func() tea.Msg {
+		start := time.Now()
+		err := fn()
+		if m.observe != nil {
+			m.observe(m.ctx, ops.Event{User: m.user, Addr: m.client, Transport: "tui",
+				Command: command, Name: name, Err: err, Elapsed: time.Since(start)})
+		}
+		return actionDoneMsg{verb: verb, name: name, err: err}
+	}
 }
 
 // ready returns the action's target, or nil (with a reason shown) when
@@ -53,7 +65,7 @@ func (m *Model) askDelete() tea.Cmd {
 		yesNo: true,
 		steps: []step{{label: "Delete " + quoteName(name) + "? (y/n)"}},
 		done: func(m *Model, _ []string) tea.Cmd {
-			return m.run("deleted", name, func() error { return m.svc.Remove(m.ctx, m.user, name) })
+			return m.run("rm", "deleted", name, func() error { return m.svc.Remove(m.ctx, m.user, name) })
 		},
 	})
 	return nil
@@ -64,11 +76,11 @@ func (m *Model) startHide(hidden bool) tea.Cmd {
 	if f == nil {
 		return nil
 	}
-	name, verb := f.Name, "unhid"
+	name, command, verb := f.Name, "unhide", "unhid"
 	if hidden {
-		verb = "hid"
+		command, verb = "hide", "hid"
 	}
-	return m.run(verb, name, func() error { return m.svc.SetHidden(m.ctx, m.user, name, hidden) })
+	return m.run(command, verb, name, func() error { return m.svc.SetHidden(m.ctx, m.user, name, hidden) })
 }
 
 // askProtect asks for the new download password twice, and first for the
@@ -97,7 +109,7 @@ func (m *Model) askProtect() tea.Cmd {
 				m.status, m.statusErr = "error: "+errMismatch.Error(), true
 				return nil
 			}
-			return m.run("protected", name, func() error { return m.svc.Protect(m.ctx, m.user, name, v[0], old) })
+			return m.run("protect", "protected", name, func() error { return m.svc.Protect(m.ctx, m.user, name, v[0], old) })
 		},
 		cancel: func(m *Model) { m.setStatus("cancelled") },
 	})
@@ -113,7 +125,7 @@ func (m *Model) askUnprotect() tea.Cmd {
 	m.openPrompt(&prompt{
 		steps: []step{{label: "Current download password", masked: true}},
 		done: func(m *Model, v []string) tea.Cmd {
-			return m.run("unprotected", name, func() error { return m.svc.Unprotect(m.ctx, m.user, name, v[0]) })
+			return m.run("unprotect", "unprotected", name, func() error { return m.svc.Unprotect(m.ctx, m.user, name, v[0]) })
 		},
 		cancel: func(m *Model) { m.setStatus("cancelled") },
 	})

@@ -11,11 +11,12 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/sshelf/sshelf/files"
-	"github.com/sshelf/sshelf/sshd"
+	"github.com/sshelf/sshelf/internal/ops"
 )
 
-// Handler returns the TUI session handler over svc.
-func Handler(svc *files.Service) sshd.TUIFunc {
+// Handler returns the TUI session handler over svc; observe (the server's
+// audit observer, sshd.Config.Observe) is told of every change.
+func Handler(svc *files.Service, observe ops.Observer) func(ssh.Session) {
 	return func(sess ssh.Session) {
 		pty, winCh, _ := sess.Pty()
 		ctx, cancel := context.WithCancel(sess.Context())
@@ -23,6 +24,7 @@ func Handler(svc *files.Service) sshd.TUIFunc {
 
 		m := New(Options{
 			Files: svc, User: sess.User(), Addr: sess.LocalAddr().String(),
+			Observe: observe, Client: sess.RemoteAddr().String(),
 			Renderer: sessionRenderer(sess, pty.Term), Context: ctx,
 			Width: pty.Window.Width, Height: pty.Window.Height,
 		})

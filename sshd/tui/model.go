@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/internal/ops"
 )
 
 // Options configure a Model.
@@ -19,7 +20,11 @@ type Options struct {
 	// Renderer styles for the client's terminal; nil: the default one.
 	Renderer *lipgloss.Renderer
 	// Context bounds every call on Files; nil: Background.
-	Context       context.Context
+	Context context.Context
+	// Observe is told of every change the user makes (the audit log, as
+	// for the other ways in); Client is the user's address for it.
+	Observe       ops.Observer
+	Client        string
 	Width, Height int
 }
 
@@ -38,8 +43,11 @@ type Model struct {
 	svc  *files.Service
 	user string
 	addr string
-	ctx  context.Context
-	st   styles
+	// observe and client: where and as whom changes are reported.
+	observe ops.Observer
+	client  string
+	ctx     context.Context
+	st      styles
 
 	width, height int
 
@@ -71,6 +79,7 @@ func New(opt Options) *Model {
 	}
 	m := &Model{
 		svc: opt.Files, user: opt.User, addr: opt.Addr, ctx: ctx, st: newStyles(r),
+		observe: opt.Observe, client: opt.Client,
 		width: max(opt.Width, 1), height: max(opt.Height, 1),
 	}
 	m.setErr(m.win.reset(m.fetch))

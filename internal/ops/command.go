@@ -1,9 +1,15 @@
-package sshd
+// Package ops is sshelf's transport-neutral command layer: one table of
+// commands (table.go) with their options, help lines and handlers; parsing,
+// running, exit statuses, error lines and the audit event. exec and the
+// subsystem run commands through a Runner; SFTP, scp and the terminal UI,
+// which have no command lines, report through the same Observer.
+package ops
 
 import (
 	"fmt"
 	"strings"
 
+	"github.com/sshelf/sshelf/files"
 	"github.com/sshelf/sshelf/internal/printable"
 )
 
@@ -34,28 +40,9 @@ func (e *UsageError) Error() string {
 	return e.Command + ": " + e.Msg
 }
 
-type commandSpec struct {
-	takesFile bool
-	flags     map[string]bool // flag -> takes a value
-	required  []string        // flags that must be present
-	usage     string
-}
-
-var commandSpecs = map[string]commandSpec{
-	"ls":        {flags: map[string]bool{"-l": false, "--json": false}, usage: "ls [-l] [--json]"},
-	"put":       {takesFile: true, flags: map[string]bool{"--hidden": false, "--password": true, "--sha256": true}, usage: "put NAME [--hidden] [--password PW] [--sha256 HEX]"},
-	"get":       {takesFile: true, flags: map[string]bool{"--password": true}, usage: "get NAME [--password PW]"},
-	"info":      {takesFile: true, flags: map[string]bool{"--json": false, "--password": true}, usage: "info NAME [--json] [--password PW]"},
-	"sum":       {takesFile: true, flags: map[string]bool{"--password": true}, usage: "sum NAME [--password PW]"},
-	"rm":        {takesFile: true, usage: "rm NAME"},
-	"hide":      {takesFile: true, usage: "hide NAME"},
-	"unhide":    {takesFile: true, usage: "unhide NAME"},
-	"protect":   {takesFile: true, flags: map[string]bool{"--password": true, "--old-password": true}, required: []string{"--password"}, usage: "protect NAME --password NEW [--old-password OLD]"},
-	"unprotect": {takesFile: true, flags: map[string]bool{"--password": true}, usage: "unprotect NAME --password CURRENT"},
-	"passwd":    {usage: "passwd   (old and new password, one line each on stdin)"},
-	"whoami":    {usage: "whoami"},
-	"help":      {usage: "help"},
-}
+// Kind and Reason give a UsageError its place in files' vocabulary.
+func (e *UsageError) Kind() files.Kind { return files.KindUsage }
+func (e *UsageError) Reason() string   { return e.Msg }
 
 // ParseCommand parses argv (already split by shell quoting rules).
 func ParseCommand(argv []string) (Command, error) {
@@ -63,13 +50,13 @@ func ParseCommand(argv []string) (Command, error) {
 		return Command{}, &UsageError{Msg: "no command"}
 	}
 	name := argv[0]
-	spec, ok := commandSpecs[name]
+	spec, ok := lookup(name)
 	if !ok {
 		return Command{}, &UsageError{Msg: "unknown command; try help"}
 	}
 	c := Command{Name: name}
 	usage := func(format string, args ...any) error {
-		return &UsageError{Command: name, Msg: fmt.Sprintf(format, args...) + "; usage: " + spec.usage}
+		return &UsageError{Command: name, Msg: fmt.Sprintf(format, args...) + "; usage: " + spec.Usage}
 	}
 	seen := map[string]bool{}
 	var positional []string
@@ -133,13 +120,28 @@ func ParseCommand(argv []string) (Command, error) {
 	return c, nil
 }
 
+// ParseLine splits a command line by shell quoting rules and parses it,
+// as exec and the subsystem take it. On a usage error the command's name
+// is still set, for the error line and the log.
+func ParseLine(line string) (Command, error) {
+	argv, err := SplitWords(line)
+	if err != nil {
+		return Command{}, &UsageError{Msg: "cannot split the command line: " + err.Error()}
+	}
+	c, err := ParseCommand(argv)
+	if err != nil && len(argv) > 0 {
+		c.Name = argv[0]
+	}
+	return c, err
+}
+
 // HelpText is what `help` prints, and a session with no command and no
-// terminal.
+// terminal: the table's usage lines in its order.
 func HelpText() string {
 	var b strings.Builder
 	b.WriteString("sshelf: share files over SSH.\n\nCommands (ssh -p PORT USER@HOST COMMAND ...):\n")
-	for _, n := range []string{"ls", "put", "get", "info", "sum", "rm", "hide", "unhide", "protect", "unprotect", "passwd", "whoami", "help"} {
-		fmt.Fprintf(&b, "  %s\n", commandSpecs[n].usage)
+	for _, spec := range table {
+		fmt.Fprintf(&b, "  %s\n", spec.Usage)
 	}
 	b.WriteString(`
 The download password can also come from SSHELF_FILE_PASSWORD

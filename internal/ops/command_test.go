@@ -1,4 +1,4 @@
-package sshd
+package ops
 
 import (
 	"errors"
@@ -205,9 +205,9 @@ func TestParseCommandErrorsHideValues(t *testing.T) {
 func TestHelpTextListsEveryCommand(t *testing.T) {
 	t.Parallel()
 	h := HelpText()
-	for name, spec := range commandSpecs {
-		if !strings.Contains(h, spec.usage) {
-			t.Errorf("help lacks %s: %q", name, spec.usage)
+	for _, spec := range Specs() {
+		if !strings.Contains(h, spec.Usage) {
+			t.Errorf("help lacks %s: %q", spec.Name, spec.Usage)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package sshd
+package ops
 
 import (
 	"errors"
@@ -42,7 +42,7 @@ func check(t *testing.T, argv []string) {
 		}
 		return
 	}
-	spec, ok := commandSpecs[c.Name]
+	spec, ok := Lookup(c.Name)
 	if !ok || c.Name != argv[0] {
 		t.Fatalf("ParseCommand(%q) = command %q", argv, c.Name)
 	}
@@ -78,7 +78,7 @@ func check(t *testing.T, argv []string) {
 	}
 }
 
-func canonical(c Command, spec commandSpec) []string {
+func canonical(c Command, spec Spec) []string {
 	argv := []string{c.Name}
 	if c.Long {
 		argv = append(argv, "-l")
