@@ -40,6 +40,9 @@ var (
 	// ErrTruncateGrow refuses an SFTP truncate past the end of an upload:
 	// the zeros it would add are work and storage nobody sent.
 	ErrTruncateGrow = errors.New("a truncate cannot make an upload longer than the bytes written")
+	// ErrInPlace refuses a size change of a stored file: files are
+	// replaced whole, never changed in place.
+	ErrInPlace = errors.New("a stored file cannot change size; upload it again")
 	// ErrGaps and ErrFragmented are incomplete uploads of SFTP clients
 	// that write at offsets: bytes never written, or writes too scattered.
 	ErrGaps       = fmt.Errorf("%w: parts of the file were never written", ErrIncomplete)

@@ -68,6 +68,7 @@ var sentinels = []struct {
 	{ErrAccountGone, KindConflict},
 	{ErrBusy, KindBusy},
 	{ErrTruncateGrow, KindUnsupported},
+	{ErrInPlace, KindUnsupported},
 }
 
 // Refusal is a refusal made outside this package (a usage error, a

@@ -16,3 +16,24 @@ func (s *Service) Touch(ctx context.Context, user, name string) error {
 	}
 	return ownedBy(r, user)
 }
+
+// Resize is a request to change a stored file's size (SFTP's setstat).
+// Files are replaced whole, never changed in place, so only the size the
+// file has is accepted: a change that changes nothing, the owner's only, as
+// Touch.
+func (s *Service) Resize(ctx context.Context, user, name string, size int64) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	r, err := s.catalog.Lookup(ctx, name)
+	if err != nil {
+		return err
+	}
+	if err := ownedBy(r, user); err != nil {
+		return err
+	}
+	if r.Size != size {
+		return ErrInPlace
+	}
+	return nil
+}

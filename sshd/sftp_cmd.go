@@ -101,18 +101,10 @@ func (fs *sftpSession) setstat(name string, set sftp.FileAttrFlags, a *sftp.File
 		}
 	}
 	if set.Size {
-		f, err := svc.Info(fs.ctx, fs.user, name)
-		if err != nil {
-			return "truncate", err
-		}
-		if f.Size != int64(a.Size) {
-			// A stored file is replaced whole, never changed in place.
-			return "truncate", errUnsupported
-		}
+		return "truncate", svc.Resize(fs.ctx, fs.user, name, int64(a.Size))
 	}
 	if !set.Permissions {
-		// Times, or a size the file has: a change that changes nothing,
-		// allowed to the owner only.
+		// Times: a change that changes nothing, the owner's only.
 		return op, svc.Touch(fs.ctx, fs.user, name)
 	}
 	return op, nil
