@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"hash"
 	"io"
 	"sync"
@@ -85,6 +86,10 @@ func (d *Download) ReadAt(p []byte, off int64) (int, error) {
 	defer d.mu.Unlock()
 	if d.err != nil {
 		return 0, d.err
+	}
+	if off < 0 {
+		// A caller's mistake, not the content's: no corruption alarm.
+		return 0, fmt.Errorf("read %q: negative offset %d", d.Name, off)
 	}
 	if off >= d.Size {
 		return 0, io.EOF

@@ -2,6 +2,8 @@ package files
 
 import (
 	"context"
+	"errors"
+	"io"
 	"testing"
 
 	"github.com/sshelf/sshelf/internal/testkit"
@@ -29,5 +31,24 @@ func TestResize(t *testing.T) {
 	}
 	if f, err := e.svc.Info(ctx, "alice", "f"); err != nil || f.Size != 5 {
 		t.Fatalf("after the refusals: %+v, %v", f, err)
+	}
+}
+
+// TestDownloadNegativeOffset: a read at a negative offset is the caller's
+// error, never a corruption alarm, and the download stays usable.
+func TestDownloadNegativeOffset(t *testing.T) {
+	e := newEnv(t)
+	e.mustPut(t, "alice", PutOptions{Name: "f"}, []byte("12345"))
+	d, err := e.svc.Open(context.Background(), "bob", "f", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	buf := make([]byte, 5)
+	if _, err := d.ReadAt(buf, -1); err == nil || errors.Is(err, ErrCorrupt) {
+		t.Fatalf("ReadAt(-1) = %v, want an error that is not ErrCorrupt", err)
+	}
+	if n, err := d.ReadAt(buf, 0); n != 5 || string(buf) != "12345" || (err != nil && err != io.EOF) {
+		t.Fatalf("ReadAt(0) after it = %d %q %v", n, buf, err)
 	}
 }

@@ -33,6 +33,9 @@ func runPut(ctx context.Context, r *Runner, c Command, cl *Call) (Result, error)
 	if err != nil {
 		return Result{}, err
 	}
+	// A panic unwinding through here (recovered per session) must not
+	// leave the spool file behind; after Commit, Abort does nothing.
+	defer up.Abort()
 	n, err := CopyBuffered(up, cl.In)
 	if err == nil && cl.Confirm != nil {
 		err = cl.Confirm()
