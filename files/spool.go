@@ -119,8 +119,10 @@ func (w *spoolFile) WriteAt(p []byte, off int64) (int, error) {
 	}
 	n, err := w.f.WriteAt(p, off)
 	w.lastEnd = off + int64(n)
-	w.fileEnd = max(w.fileEnd, w.lastEnd)
-	w.behind.advance(w.f, w.fileEnd)
+	if n > 0 { // an empty write does not lengthen a file
+		w.fileEnd = max(w.fileEnd, w.lastEnd)
+		w.behind.wrote(w.f, off, w.lastEnd)
+	}
 	return n, MapNoSpace(err)
 }
 
@@ -131,8 +133,10 @@ func (w *spoolFile) flush() error {
 		return nil
 	}
 	n, err := w.f.WriteAt(*w.buf, w.bufOff)
-	w.fileEnd = max(w.fileEnd, w.bufOff+int64(n))
-	w.behind.advance(w.f, w.fileEnd)
+	if n > 0 {
+		w.fileEnd = max(w.fileEnd, w.bufOff+int64(n))
+		w.behind.wrote(w.f, w.bufOff, w.bufOff+int64(n))
+	}
 	w.release()
 	return MapNoSpace(err)
 }

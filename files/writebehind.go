@@ -21,10 +21,16 @@ type writeBehind struct {
 	off  bool  // the file system does not support it
 }
 
-// advance starts write-back of every whole chunk below end.
-func (wb *writeBehind) advance(f *os.File, end int64) {
-	if wb.off {
+// wrote starts write-back of every whole chunk below end, after bytes
+// [start, end) were written. It follows a stream: a write far past the
+// front (SFTP may write anywhere) moves the front there, so the work per
+// call stays in proportion to the bytes written.
+func (wb *writeBehind) wrote(f *os.File, start, end int64) {
+	if wb.off || end <= start || end <= wb.next {
 		return
+	}
+	if start > wb.next+2*writeBehindChunk {
+		wb.next = start - start%writeBehindChunk
 	}
 	fd := int(f.Fd())
 	for end-wb.next >= writeBehindChunk {
