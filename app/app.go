@@ -212,6 +212,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, tui sshd.TUIFunc) erro
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("shutdown", "err", err)
 	}
+	// A signal right after start can come before Serve has taken the
+	// listener, which Shutdown then does not know to close: Serve would
+	// wait in Accept for ever.
+	ln.Close()
 	<-errc
 	log.Info("stopped")
 	return nil
