@@ -316,14 +316,8 @@ func (s *Service) Unprotect(ctx context.Context, user, name, password string) er
 }
 
 func (s *Service) changeProtection(ctx context.Context, user, name, current string, protect bool, newPassword string) error {
-	if err := ValidateName(name); err != nil {
-		return err
-	}
-	r, err := s.catalog.Lookup(ctx, name)
+	r, err := s.lookupOwned(ctx, user, name)
 	if err != nil {
-		return err
-	}
-	if err := ownedBy(r, user); err != nil {
 		return err
 	}
 	if !protect && r.PasswordHash == "" {

@@ -7,14 +7,8 @@ import "context"
 // may (rule 4). SFTP clients set times after an upload (rclone by path, lftp
 // on the open handle) and fail the upload if that is refused.
 func (s *Service) Touch(ctx context.Context, user, name string) error {
-	if err := ValidateName(name); err != nil {
-		return err
-	}
-	r, err := s.catalog.Lookup(ctx, name)
-	if err != nil {
-		return err
-	}
-	return ownedBy(r, user)
+	_, err := s.lookupOwned(ctx, user, name)
+	return err
 }
 
 // Resize is a request to change a stored file's size (SFTP's setstat).
@@ -22,18 +16,24 @@ func (s *Service) Touch(ctx context.Context, user, name string) error {
 // file has is accepted: a change that changes nothing, the owner's only, as
 // Touch.
 func (s *Service) Resize(ctx context.Context, user, name string, size int64) error {
-	if err := ValidateName(name); err != nil {
-		return err
-	}
-	r, err := s.catalog.Lookup(ctx, name)
+	r, err := s.lookupOwned(ctx, user, name)
 	if err != nil {
-		return err
-	}
-	if err := ownedBy(r, user); err != nil {
 		return err
 	}
 	if r.Size != size {
 		return ErrInPlace
 	}
 	return nil
+}
+
+// lookupOwned returns the record named name if user owns it (rule 4).
+func (s *Service) lookupOwned(ctx context.Context, user, name string) (Record, error) {
+	if err := ValidateName(name); err != nil {
+		return Record{}, err
+	}
+	r, err := s.catalog.Lookup(ctx, name)
+	if err != nil {
+		return Record{}, err
+	}
+	return r, ownedBy(r, user)
 }
