@@ -55,7 +55,12 @@ func TestEveryKindThroughTheServer(t *testing.T) {
 		{"integrity", client.ErrHashMismatch, func() error {
 			return putErr(bob, "h", "content", client.PutOptions{SHA256: strings.Repeat("0", 64)})
 		}},
-		{"invalid", client.ErrInvalid, func() error { return putErr(bob, "h", "content", client.PutOptions{SHA256: "abc"}) }},
+		// An empty new download password (a malformed --sha256 is a usage
+		// error: it is refused as the command line is parsed).
+		{"invalid", client.ErrInvalid, func() error {
+			_, err := bob.Do(ctx, []string{"protect", "h0", "--password", ""}, nil, 0, nil)
+			return err
+		}},
 		{"conflict", client.ErrConflict, func() error { return alice.Unprotect(ctx, "mine.txt", "pw") }},
 		{"incomplete", client.ErrIncomplete, func() error {
 			_, err := connect(t, srv, "bob").Do(ctx, []string{"put", "short"}, strings.NewReader("abc"), 10, nil)

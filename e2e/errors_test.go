@@ -54,6 +54,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"protect", "f.txt", "--password"},
 		{"get", "f.txt", "--password"},
 		{"put", "g.txt", "--sha256"},
+		{"put", "g.txt", "--sha256", "abc"},
 		{"ls", "--bogus"},
 		{"get", "f.txt", "--bogus"},
 		{"put", "g.txt", "--bogus"},

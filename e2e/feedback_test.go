@@ -37,3 +37,21 @@ func TestUnknownEnvLogged(t *testing.T) {
 		t.Errorf("the locale OpenSSH sends was logged at info level")
 	}
 }
+
+// TestFeedbackTexts: refusals a user can act on.
+func TestFeedbackTexts(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	r := do(t, srv, "alice", alicePW, []byte("x\n"), "put", "a.txt", "--sha256", "abc")
+	expectErr(t, r, 2, "sshelf: put: ", "put --sha256 abc")
+	if !strings.Contains(string(r.stderr), "--sha256 must be 64 hex digits") {
+		t.Errorf("put --sha256 abc: stderr %q does not say what --sha256 takes", r.stderr)
+	}
+	put(t, srv, "alice", alicePW, "p.txt", []byte("secret\n"), "--password", "old")
+	r = do(t, srv, "alice", alicePW, nil, "protect", "p.txt", "--password", "new")
+	expectErr(t, r, 1, "sshelf: protect: p.txt: ", "protect without --old-password")
+	if !strings.Contains(string(r.stderr), "--old-password") {
+		t.Errorf("protect of a protected file: stderr %q does not name --old-password", r.stderr)
+	}
+	mustOK(t, do(t, srv, "alice", alicePW, nil, "protect", "p.txt", "--password", "new", "--old-password", "old"), "protect with --old-password")
+}

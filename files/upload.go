@@ -90,6 +90,15 @@ type span struct{ start, end int64 }
 // makes Commit hash the content again instead.
 const maxAhead = 1024
 
+// CheckSHA256 checks an expected SHA-256 given by a client: 64 hex digits,
+// either case.
+func CheckSHA256(h string) error {
+	if len(h) != 64 || strings.Trim(strings.ToLower(h), "0123456789abcdef") != "" {
+		return ErrBadHash
+	}
+	return nil
+}
+
 // Create starts an upload for user. It refuses early what would be refused
 // at Commit anyway: a bad name, another user's name, a full quota.
 func (s *Service) Create(ctx context.Context, user string, opt PutOptions) (*Upload, error) {
@@ -97,8 +106,8 @@ func (s *Service) Create(ctx context.Context, user string, opt PutOptions) (*Upl
 		return nil, err
 	}
 	if opt.SHA256 != "" {
-		if len(opt.SHA256) != 64 || strings.Trim(strings.ToLower(opt.SHA256), "0123456789abcdef") != "" {
-			return nil, ErrBadHash
+		if err := CheckSHA256(opt.SHA256); err != nil {
+			return nil, err
 		}
 		opt.SHA256 = strings.ToLower(opt.SHA256)
 	}

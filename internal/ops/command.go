@@ -98,6 +98,11 @@ func ParseCommand(argv []string) (Command, error) {
 		case "--old-password":
 			c.OldPass = value
 		case "--sha256":
+			// A malformed value is a usage error (exit 2), before any
+			// content is read.
+			if err := files.CheckSHA256(value); err != nil {
+				return Command{}, usage("%v", err)
+			}
 			c.SHA256 = value
 		}
 	}

@@ -3,8 +3,11 @@ package ops
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+
+	"github.com/sshelf/sshelf/files"
 )
 
 // Spec is one command: its table entry is all there is to know about it.
@@ -126,7 +129,12 @@ func runHide(ctx context.Context, r *Runner, c Command, cl *Call) (Result, error
 }
 
 func runProtect(ctx context.Context, r *Runner, c Command, cl *Call) (Result, error) {
-	return Result{}, r.Files.Protect(ctx, cl.User, c.File, c.Password, c.OldPass)
+	err := r.Files.Protect(ctx, cl.User, c.File, c.Password, c.OldPass)
+	if errors.Is(err, files.ErrPasswordRequired) && c.OldPass == "" {
+		// The rule's words name no flag; the user needs to know which.
+		err = files.Refuse(files.KindPasswordRequired, "file is protected: give its current password with --old-password")
+	}
+	return Result{}, err
 }
 
 func runUnprotect(ctx context.Context, r *Runner, c Command, cl *Call) (Result, error) {
