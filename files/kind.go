@@ -21,7 +21,7 @@ const (
 	KindQuota            Kind = "quota"             // the account's quota or the largest file size
 	KindNoSpace          Kind = "no-space"          // the server's disk is below its reserve
 	KindBadName          Kind = "bad-name"          // not a valid file name
-	KindInvalid          Kind = "invalid"           // a value the rules refuse: an empty password, a bad --sha256
+	KindInvalid          Kind = "invalid"           // a value the rules refuse: an empty password (API callers: a bad SHA-256)
 	KindConflict         Kind = "conflict"          // the file's or account's state forbids it now
 	KindUsage            Kind = "usage"             // a command line or request that does not parse
 	KindUnsupported      Kind = "unsupported"       // an operation sshelf does not do
