@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
@@ -199,12 +200,22 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, tui sshd.TUIFunc) erro
 		log.Warn("open signup on an address others can reach, with no quota: anyone who reaches the port can store files until the disk is full; set --quota, or --signup closed")
 	}
 
+	// gliderlabs/ssh's Shutdown must not run before its Serve has taken
+	// the listener: it would not close it (Serve would wait in Accept for
+	// ever) and races on the listener count. Serve takes it before its
+	// first Accept, which firstAccept reports.
+	accepting := make(chan struct{})
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(&firstAccept{Listener: ln, accepting: accepting}) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-accepting:
 	}
 	log.Info("shutting down", "grace", a.opt.ShutdownGrace.String())
 	sctx, cancel := context.WithTimeout(context.Background(), a.opt.ShutdownGrace)
@@ -212,13 +223,21 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, tui sshd.TUIFunc) erro
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("shutdown", "err", err)
 	}
-	// A signal right after start can come before Serve has taken the
-	// listener, which Shutdown then does not know to close: Serve would
-	// wait in Accept for ever.
-	ln.Close()
 	<-errc
 	log.Info("stopped")
 	return nil
+}
+
+// firstAccept closes accepting when Accept is first called.
+type firstAccept struct {
+	net.Listener
+	accepting chan struct{}
+	once      sync.Once
+}
+
+func (l *firstAccept) Accept() (net.Conn, error) {
+	l.once.Do(func() { close(l.accepting) })
+	return l.Listener.Accept()
 }
 
 // loopback reports whether addr is reachable from this machine only.
