@@ -145,8 +145,8 @@ func TestMetricsAfterEveryWayIn(t *testing.T) {
 		`sshelf_logins_total{method="publickey",result="ok"}`:                        1,
 		// exec put, get, get; subsystem; sftp; scp twice.
 		`sshelf_logins_total{method="password",result="ok"}`: 7,
-		`sshelf_files_stored`: 2,
-		`sshelf_stored_bytes`: 1500,
+		`sshelf_files_stored`:                                2,
+		`sshelf_stored_bytes`:                                1500,
 	}
 	for series, n := range want {
 		if got := moved(series); got != n {
