@@ -40,6 +40,7 @@ func (a *App) serveMetrics() (stop func(), err error) {
 	srv := &http.Server{
 		Handler:           a.metrics.Handler(a.readyChecks()...),
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 	}
 	a.opt.Logger.Info("metrics listening", "addr", ln.Addr().String())
 	done := make(chan struct{})

@@ -94,11 +94,26 @@ func (m *Metrics) Observe(_ context.Context, e ops.Event) {
 	if e.Err != nil {
 		result = string(files.KindOf(e.Err))
 	}
-	m.ops.WithLabelValues(e.Transport, e.Command, result).Inc()
-	m.duration.WithLabelValues(e.Transport, e.Command).Observe(e.Elapsed.Seconds())
+	command := commandLabel(e.Command)
+	m.ops.WithLabelValues(e.Transport, command, result).Inc()
+	m.duration.WithLabelValues(e.Transport, command).Observe(e.Elapsed.Seconds())
 	if dir := direction(e.Command); dir != "" && e.Bytes > 0 {
 		m.bytes.WithLabelValues(dir, e.Transport).Add(float64(e.Bytes))
 	}
+}
+
+// transportOps are the operations SFTP and scp report that are no
+// command of the table.
+var transportOps = map[string]bool{"rename": true, "setstat": true, "scp": true, "sftp": true}
+
+// commandLabel is command as a label value: a client chooses the command
+// word, and each value is a series kept for the life of the process, so
+// anything but a known command is "other".
+func commandLabel(command string) string {
+	if _, ok := ops.Lookup(command); ok || transportOps[command] {
+		return command
+	}
+	return "other"
 }
 
 // direction is whether command moves content up, down or not at all ("").

@@ -46,6 +46,16 @@ func TestObserveCountsEvents(t *testing.T) {
 			bytes: map[[2]string]float64{{"down", "scp"}: 0},
 		},
 		{
+			name: "a command word the client made up is other",
+			events: []ops.Event{
+				{Transport: "exec", Command: "\x1b[2Jrm-everything", Err: &ops.UsageError{Msg: "unknown command; try help"}},
+				{Transport: "exec", Command: "", Err: &ops.UsageError{Msg: "no command"}},
+				{Transport: "sftp", Command: "rename"},
+			},
+			ops: map[[3]string]float64{{"exec", "other", "usage"}: 2, {"sftp", "rename", "ok"}: 1,
+				{"exec", "\x1b[2Jrm-everything", "usage"}: 0},
+		},
+		{
 			name:   "no bytes for other commands",
 			events: []ops.Event{{Transport: "sshelf", Command: "ls", Bytes: 100}},
 			ops:    map[[3]string]float64{{"sshelf", "ls", "ok"}: 1},
