@@ -79,3 +79,30 @@ func TestPasswordHashFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsListenFlag: off by default, set by the flag or by
+// SSHELF_METRICS_LISTEN.
+func TestMetricsListenFlag(t *testing.T) {
+	tests := []struct {
+		env, flag, want string
+	}{
+		{"", "", ""},
+		{"", "127.0.0.1:9100", "127.0.0.1:9100"},
+		{"127.0.0.1:9200", "", "127.0.0.1:9200"},
+		{"127.0.0.1:9200", "127.0.0.1:9100", "127.0.0.1:9100"},
+	}
+	for _, tt := range tests {
+		t.Setenv("SSHELF_METRICS_LISTEN", tt.env)
+		var args []string
+		if tt.flag != "" {
+			args = []string{"--metrics-listen", tt.flag}
+		}
+		f := newFlags("serve", &bytes.Buffer{}, true)
+		if _, err := f.parse(args); err != nil {
+			t.Fatal(err)
+		}
+		if f.opt.MetricsListen != tt.want {
+			t.Errorf("env %q, flag %q: MetricsListen %q, want %q", tt.env, tt.flag, f.opt.MetricsListen, tt.want)
+		}
+	}
+}

@@ -22,7 +22,6 @@ import (
 
 	"github.com/sshelf/sshelf/app"
 	"github.com/sshelf/sshelf/internal/gcpace"
-	"github.com/sshelf/sshelf/internal/ops"
 	"github.com/sshelf/sshelf/internal/throttle"
 	"github.com/sshelf/sshelf/sshd/tui"
 )
@@ -86,6 +85,7 @@ func newFlags(name string, stderr io.Writer, serve bool) *flags {
 		return f
 	}
 	f.fs.StringVar(&o.Listen, "listen", ":2222", "address to listen on")
+	f.fs.StringVar(&o.MetricsListen, "metrics-listen", "", "address of the HTTP listener for /metrics, /healthz and /readyz (empty: off)")
 	f.fs.StringVar(&f.signup, "signup", "open", "open: first login creates the account; closed: only `sshelf user add`")
 	o.MaxFileSize = 64 << 30
 	f.fs.Var(sizeFlag{&o.MaxFileSize}, "max-file-size", "largest file, e.g. 512M or 64GiB (0: no limit)")
@@ -249,7 +249,7 @@ func serve(args []string, stderr io.Writer) int {
 		log.Error("start", "err", err)
 		return 1
 	}
-	if err := a.Serve(ctx, ln, tui.Handler(a.Files, ops.LogObserver(log))); err != nil {
+	if err := a.Serve(ctx, ln, tui.Handler(a.Files, a.Observer())); err != nil {
 		log.Error("serve", "err", err)
 		return 1
 	}

@@ -23,6 +23,8 @@ import (
 	"github.com/sshelf/sshelf/files/sqlite"
 	"github.com/sshelf/sshelf/hostkeys"
 	"github.com/sshelf/sshelf/internal/diskspace"
+	"github.com/sshelf/sshelf/internal/metrics"
+	"github.com/sshelf/sshelf/internal/ops"
 	"github.com/sshelf/sshelf/internal/passhash"
 	"github.com/sshelf/sshelf/internal/throttle"
 	"github.com/sshelf/sshelf/internal/throttle/sqlitethrottle"
@@ -70,6 +72,10 @@ type Options struct {
 	// RSA-3072 key per server).
 	HostKeys []gossh.Signer
 
+	// MetricsListen, if set, is the address of the HTTP listener for
+	// /metrics, /healthz and /readyz (metrics.go).
+	MetricsListen string
+
 	Logger *slog.Logger
 }
 
@@ -81,6 +87,9 @@ type App struct {
 	Accounts *auth.Accounts
 	Files    *files.Service
 	blobs    *disk.Store // for Backup
+	catalog  *sqlite.Catalog
+	metrics  *metrics.Metrics // nil without MetricsListen
+	observe  ops.Observer
 }
 
 // Open opens (creating if needed) the data directory.
@@ -96,7 +105,18 @@ func Open(ctx context.Context, opt Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	hasher := passhash.New(opt.passwordHash(), 0)
+	catalog, err := sqlite.New(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	var m *metrics.Metrics
+	var hashOpts []passhash.Option
+	if opt.MetricsListen != "" {
+		m = metrics.New(catalog.Stored)
+		hashOpts = append(hashOpts, passhash.OnWait(m.HashWait))
+	}
+	hasher := passhash.New(opt.passwordHash(), 0, hashOpts...)
 	// Login, signup and download-password counts live in the catalog.
 	attempts, err := sqlitethrottle.Open(ctx, db)
 	if err != nil {
@@ -110,11 +130,6 @@ func Open(ctx context.Context, opt Options) (*App, error) {
 	}
 	accounts := auth.New(accountStore, hasher, auth.Config{SignupOpen: opt.SignupOpen, Throttle: opt.Login,
 		SignupsPerAddressPerHour: opt.SignupsPerAddressPerHour, Attempts: attempts, Logger: opt.Logger})
-	catalog, err := sqlite.New(ctx, db)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
 	blobs, err := disk.New(opt.Data)
 	if err != nil {
 		db.Close()
@@ -135,7 +150,12 @@ func Open(ctx context.Context, opt Options) (*App, error) {
 	if err := reserve.Restore(); err != nil {
 		opt.Logger.Warn("disk reserve", "err", err)
 	}
-	return &App{opt: opt, db: db, reserve: reserve, Accounts: accounts, Files: svc, blobs: blobs}, nil
+	observe := ops.LogObserver(opt.Logger)
+	if m != nil {
+		observe = ops.Observers(observe, m.Observe)
+	}
+	return &App{opt: opt, db: db, reserve: reserve, Accounts: accounts, Files: svc, blobs: blobs,
+		catalog: catalog, metrics: m, observe: observe}, nil
 }
 
 // Close closes the database.
@@ -190,8 +210,15 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, tui sshd.TUIFunc) erro
 		MaxSessions: a.opt.MaxSessions, MaxSessionsPerUser: a.opt.MaxSessionsPerUser,
 		MaxSessionsPerAddress: a.opt.MaxSessionsPerAddress, MaxConnectionsPerAddress: a.opt.MaxConnectionsPerAddress,
 		MaxUnauthenticated: a.opt.MaxUnauthenticated, MaxUnauthenticatedPerAddress: a.opt.MaxUnauthenticatedPerAddress,
-		TUI: tui,
+		TUI: tui, Observe: a.observe, Hooks: a.hooks(),
 	})
+	// Before "listening": whoever waits for that line finds the metrics up.
+	stopMetrics, err := a.serveMetrics()
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+
 	for _, k := range keys {
 		log.Info("host key", "type", k.PublicKey().Type(), "fingerprint", hostkeys.Fingerprint(k))
 	}

@@ -73,7 +73,8 @@ func sessionAddr(sess ssh.Session) string {
 
 // limited wraps a session handler in the session limits, so that no way in
 // can forget them; refuse tells a refused client why, in its own framing.
-func (s *Server) limited(h ssh.Handler, refuse func(ssh.Session, error)) ssh.Handler {
+// transport names the session's way in for Hooks.SessionStarted.
+func (s *Server) limited(transport func(sessionInfo) string, h ssh.Handler, refuse func(ssh.Session, error)) ssh.Handler {
 	return func(sess ssh.Session) {
 		release, err := s.sessions.acquire(sess.User(), sessionAddr(sess))
 		if err != nil {
@@ -83,6 +84,7 @@ func (s *Server) limited(h ssh.Handler, refuse func(ssh.Session, error)) ssh.Han
 			return
 		}
 		defer release()
+		defer s.cfg.Hooks.SessionStarted(transport(sess))()
 		defer s.recoverSession(sess) // recover.go
 		h(sess)
 	}

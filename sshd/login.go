@@ -133,6 +133,7 @@ func (s *Server) publicKeyAuth(ctx ssh.Context, key ssh.PublicKey) (ok bool) {
 }
 
 func (s *Server) logLogin(ctx ssh.Context, method string, err error) {
+	s.cfg.Hooks.Login(method, err)
 	result := "ok"
 	if err != nil {
 		result = err.Error()

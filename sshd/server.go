@@ -48,6 +48,8 @@ type Config struct {
 	// Observe is told of every operation; nil: the audit line on Logger
 	// (ops.LogObserver). Give the TUI the same one.
 	Observe ops.Observer
+	// Hooks, if set, is told of logins and sessions (metrics).
+	Hooks Hooks
 }
 
 // Server serves sshelf over SSH.
@@ -78,6 +80,9 @@ func New(cfg Config) *Server {
 	if cfg.Observe == nil {
 		cfg.Observe = ops.LogObserver(cfg.Logger)
 	}
+	if cfg.Hooks == nil {
+		cfg.Hooks = noHooks{}
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger,
 		ops:      &ops.Runner{Files: cfg.Files, Accounts: cfg.Accounts, Observe: cfg.Observe},
 		sessions: newSessionLimiter(cfg.MaxSessions, cfg.MaxSessionsPerUser, cfg.MaxSessionsPerAddress),
@@ -90,7 +95,7 @@ func New(cfg Config) *Server {
 	s.ssh = &ssh.Server{
 		Version:                    "sshelf",
 		HostSigners:                toSigners(cfg.HostKeys),
-		Handler:                    s.limited(s.handleSession, refuseOnStderr),
+		Handler:                    s.limited(s.sessionTransport, s.handleSession, refuseOnStderr),
 		PasswordHandler:            s.passwordAuth,
 		KeyboardInteractiveHandler: s.keyboardInteractiveAuth,
 		PublicKeyHandler:           s.publicKeyAuth,
@@ -99,8 +104,8 @@ func New(cfg Config) *Server {
 		IdleTimeout:                cfg.IdleTimeout,
 		ChannelHandlers:            map[string]ssh.ChannelHandler{"session": s.sessionChannel},
 		SubsystemHandlers: map[string]ssh.SubsystemHandler{
-			"sshelf": ssh.SubsystemHandler(s.limited(s.handleSubsystem, refuseFramed)),
-			"sftp":   ssh.SubsystemHandler(s.limited(s.handleSFTP, refuseOnStderr)),
+			"sshelf": ssh.SubsystemHandler(s.limited(way("sshelf"), s.handleSubsystem, refuseFramed)),
+			"sftp":   ssh.SubsystemHandler(s.limited(way("sftp"), s.handleSFTP, refuseOnStderr)),
 		},
 		// No port forwarding: gliderlabs refuses it when these callbacks are
 		// nil, and no "tcpip-forward" request handler is registered.

@@ -55,3 +55,13 @@ func LogObserver(log *slog.Logger) Observer {
 		log.InfoContext(ctx, "op", attrs...)
 	}
 }
+
+// Observers is one Observer that tells each of obs in turn (the audit log
+// and the metrics), so every way in reports to all of them at once.
+func Observers(obs ...Observer) Observer {
+	return func(ctx context.Context, e Event) {
+		for _, o := range obs {
+			o(ctx, e)
+		}
+	}
+}
