@@ -205,5 +205,5 @@ func parseCRecord(line string) (size int64, name string, err error) {
 
 // scpErrorLine is the message sent with an error status.
 func scpErrorLine(op, name string, err error) string {
-	return fmt.Sprintf("sshelf: %s: %s: %s", op, printable.String(name), files.Reason(err))
+	return fmt.Sprintf("sshelf: %s: %s: %s", op, printable.String(name), flaglessReason(err))
 }

@@ -49,7 +49,17 @@ func sftpError(err error) error {
 	if err == nil {
 		return nil
 	}
-	return &sftpStatus{msg: files.Reason(err), code: sftpCode(files.KindOf(err))}
+	return &sftpStatus{msg: flaglessReason(err), code: sftpCode(files.KindOf(err))}
+}
+
+// flaglessReason is the reason told to a user of SFTP or scp, which have no
+// --password: a missing download password says where it goes.
+func flaglessReason(err error) string {
+	reason := files.Reason(err)
+	if files.KindOf(err) == files.KindPasswordRequired {
+		reason += " (set it with -o SetEnv=SSHELF_FILE_PASSWORD=...)"
+	}
+	return reason
 }
 
 // sftpStatus carries a status code for pkg/sftp (found with errors.As) and
