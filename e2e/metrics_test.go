@@ -153,6 +153,24 @@ func TestMetricsAfterEveryWayIn(t *testing.T) {
 			t.Errorf("%s moved by %v, want %v", series, got, n)
 		}
 	}
+	// The same observer writes the audit log: one line per operation, on
+	// every way in, the TUI's included.
+	audit := map[string]int{}
+	for _, m := range srv.jsonLines() {
+		if m["msg"] == "op" {
+			tr, _ := m["transport"].(string)
+			cmd, _ := m["command"].(string)
+			audit[tr+" "+cmd]++
+		}
+	}
+	for op, n := range map[string]int{
+		"exec put": 1, "exec get": 2, "sshelf whoami": 1, "sftp put": 1, "sftp get": 1,
+		"scp put": 1, "scp get": 1, "tui rm": 1,
+	} {
+		if audit[op] != n {
+			t.Errorf("audit log has %d %q lines, want %d (all: %v)", audit[op], op, n, audit)
+		}
+	}
 	for _, way := range []string{"exec", "sshelf", "sftp", "scp", "tui"} {
 		if got := after[`sshelf_sessions_active{transport="`+way+`"}`]; got != 0 {
 			t.Errorf("sessions_active{%s} after every session ended = %v", way, got)
