@@ -20,6 +20,14 @@ func TestUnknownEnvLogged(t *testing.T) {
 	if f := info(t, srv, "alice", alicePW, "env.txt"); f.Visibility != "hidden" {
 		t.Errorf("exec put with SSHELF_HIDDEN=1: visibility %q, want hidden", f.Visibility)
 	}
+	// The same through the sshelf subsystem.
+	frames := subsystem(t, srv, "alice", alicePW, []string{"SSHELF_HIDDEN=1"}, "3 put sub.txt\nabc")
+	if len(frames) != 1 || frames[0].status != 0 {
+		t.Fatalf("subsystem put with SSHELF_HIDDEN=1: %+v", frames)
+	}
+	if f := info(t, srv, "alice", alicePW, "sub.txt"); f.Visibility != "hidden" {
+		t.Errorf("subsystem put with SSHELF_HIDDEN=1: visibility %q, want hidden", f.Visibility)
+	}
 	var names []string
 	for _, m := range srv.jsonLines() {
 		if m["msg"] == "env refused" {
@@ -54,4 +62,26 @@ func TestFeedbackTexts(t *testing.T) {
 		t.Errorf("protect of a protected file: stderr %q does not name --old-password", r.stderr)
 	}
 	mustOK(t, do(t, srv, "alice", alicePW, nil, "protect", "p.txt", "--password", "new", "--old-password", "old"), "protect with --old-password")
+}
+
+// TestSizeUnits: size flags take units, and a bad one is one line naming
+// the flag and the accepted form, exit status 2.
+func TestSizeUnits(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "--max-file-size", "1K", "--quota", "2KiB")
+	r := do(t, srv, "alice", alicePW, make([]byte, 1025), "put", "big.bin")
+	expectErr(t, r, 1, "sshelf: put: big.bin: ", "put of 1025 bytes under --max-file-size 1K")
+	mustOK(t, do(t, srv, "alice", alicePW, make([]byte, 1024), "put", "a.bin"), "put of 1024 bytes")
+	mustOK(t, do(t, srv, "alice", alicePW, make([]byte, 1024), "put", "b.bin"), "put up to the 2KiB quota")
+	r = do(t, srv, "alice", alicePW, []byte("x"), "put", "c.bin")
+	expectErr(t, r, 1, "sshelf: put: c.bin: ", "put over the 2KiB quota")
+	if !strings.Contains(string(r.stderr), "quota exceeded") {
+		t.Errorf("over the quota: %q", r.stderr)
+	}
+
+	bad := cli(t, nil, nil, "serve", "--listen", "127.0.0.1:0", "--data", t.TempDir(), "--max-file-size", "1X")
+	lines := strings.Split(strings.TrimRight(string(bad.stderr), "\n"), "\n")
+	if bad.code != 2 || len(lines) != 1 || !strings.Contains(lines[0], "-max-file-size") || !strings.Contains(lines[0], "512M") {
+		t.Errorf("serve --max-file-size 1X: exit %d, stderr %q; want 2 and one line naming the flag and the form", bad.code, bad.stderr)
+	}
 }
