@@ -3,8 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -18,6 +16,8 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // syncBuffer is a log sink safe for the server's goroutines.
@@ -48,14 +48,7 @@ func (s *syncBuffer) metricsAddr() string {
 // /readyz names the blob store when its folder is gone, and the listener
 // closes with the SSH server.
 func TestMetricsListener(t *testing.T) {
-	_, k, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := gossh.NewSignerFromKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer := testkit.HostKey(t)
 	dir := t.TempDir()
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -2,27 +2,20 @@ package app
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"log/slog"
 	"testing"
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // TestServeStopsRightAfterStart: a signal that comes before the SSH server
 // has taken its listener still stops Serve (it once waited in Accept for
 // ever), every time of many.
 func TestServeStopsRightAfterStart(t *testing.T) {
-	_, k, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := gossh.NewSignerFromKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer := testkit.HostKey(t)
 	for i := 0; i < 20; i++ {
 		a := openTestApp(t, t.TempDir())
 		a.opt.Listen = "127.0.0.1:0"

@@ -13,6 +13,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/sshelf/sshelf/app"
+	"github.com/sshelf/sshelf/internal/testkit"
 	"github.com/sshelf/sshelf/internal/throttle"
 )
 
@@ -51,7 +52,7 @@ func Start(t testing.TB, modify func(*app.Options)) *Server {
 		modify(&opt)
 	}
 	if opt.HostKeys == nil {
-		opt.HostKeys = []gossh.Signer{hostKey(t)}
+		opt.HostKeys = []gossh.Signer{testkit.HostKey(t)}
 	}
 	logs := &syncBuffer{}
 	opt.Logger = slog.New(slog.NewJSONHandler(logs, nil))

@@ -1,4 +1,4 @@
-package apptest
+package testkit
 
 import (
 	"crypto/ed25519"
@@ -20,7 +20,8 @@ var sharedHostKey = sync.OnceValues(func() (gossh.Signer, error) {
 	return gossh.NewSignerFromKey(k)
 })
 
-func hostKey(t testing.TB) gossh.Signer {
+// HostKey returns a host key for an in-process test server.
+func HostKey(t testing.TB) gossh.Signer {
 	t.Helper()
 	s, err := sharedHostKey()
 	if err != nil {
