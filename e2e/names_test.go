@@ -263,6 +263,17 @@ func TestLegacyInvalidNameRemovable(t *testing.T) {
 // the name rule as an older server's catalog would.
 func renameInCatalog(t *testing.T, dataDir, from, to string) {
 	t.Helper()
+	withCatalog(t, dataDir, func(ctx context.Context, cat *sqlite.Catalog) {
+		if _, err := cat.Rename(ctx, from, to, func(files.Record, *files.Record) error { return nil }); err != nil {
+			t.Fatalf("catalog rename %q to %q: %v", from, to, err)
+		}
+	})
+}
+
+// withCatalog runs fn on the catalog of dataDir, opened beside the server
+// if it runs (the catalog is in WAL mode).
+func withCatalog(t *testing.T, dataDir string, fn func(context.Context, *sqlite.Catalog)) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlitedb.Open(ctx, filepath.Join(dataDir, "sshelf.db"))
 	if err != nil {
@@ -273,7 +284,5 @@ func renameInCatalog(t *testing.T, dataDir, from, to string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cat.Rename(ctx, from, to, func(files.Record, *files.Record) error { return nil }); err != nil {
-		t.Fatalf("catalog rename %q to %q: %v", from, to, err)
-	}
+	fn(ctx, cat)
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/sshelf/sshelf/files"
 	"github.com/sshelf/sshelf/files/sqlite"
-	"github.com/sshelf/sshelf/internal/sqlitedb"
 	"github.com/sshelf/sshelf/internal/testkit"
 )
 
@@ -68,22 +67,14 @@ func TestOpsRefuseMissingDataDir(t *testing.T) {
 
 // catalogRecord reads a record straight from the catalog (the server may
 // be running: the catalog is in WAL mode).
-func catalogRecord(t *testing.T, dataDir, name string) files.Record {
+func catalogRecord(t *testing.T, dataDir, name string) (r files.Record) {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlitedb.Open(ctx, filepath.Join(dataDir, "sshelf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	cat, err := sqlite.New(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := cat.Lookup(ctx, name)
-	if err != nil {
-		t.Fatalf("catalog lookup %q: %v", name, err)
-	}
+	withCatalog(t, dataDir, func(ctx context.Context, cat *sqlite.Catalog) {
+		var err error
+		if r, err = cat.Lookup(ctx, name); err != nil {
+			t.Fatalf("catalog lookup %q: %v", name, err)
+		}
+	})
 	return r
 }
 
