@@ -96,3 +96,69 @@ type BlobInfo struct {
 	// way (see Check).
 	Changed time.Time
 }
+
+// Streamer is a Blobs store that can take an upload's content while it
+// still arrives (S3's multipart upload): a commit then sends only the tail,
+// so a large upload neither waits long at the end nor needs its size in
+// memory. The Service streams only while the upload's bytes arrive in
+// order; when the client rewrites bytes already handed over, it aborts the
+// stream and Puts the finished content at Commit instead.
+type Streamer interface {
+	// Begin starts a blob whose content src holds (a spool file that
+	// grows; bytes below the end given to Ready never change). Nothing is
+	// visible before Finish. ctx bounds the whole stream, Finish included.
+	Begin(ctx context.Context, src io.ReaderAt) (BlobStream, error)
+}
+
+// BlobStream is a blob being stored while its content arrives.
+type BlobStream interface {
+	// Ready says src's bytes [0, end) are final. The store may send the
+	// whole parts below end now, reading src from other goroutines, and
+	// may block while too many parts are in flight (so a fast client
+	// waits for the store rather than growing memory). end never
+	// decreases. An error is the stream's first failure: Abort it.
+	Ready(end int64) error
+	// Finish sends src's bytes past those already sent, up to size (at
+	// least the last end given to Ready), waits for every part, and makes
+	// the blob durable and visible under the key it returns. After Finish
+	// or Abort returns, src is not read again.
+	Finish(ctx context.Context, size int64) (string, error)
+	// Abort discards what was sent and waits for parts in flight.
+	Abort(ctx context.Context) error
+}
+
+// SharedStore is a Blobs store that several servers write to (S3). Its
+// keys say which server instance stored them, so that garbage collection
+// never removes another live server's upload in flight.
+type SharedStore interface {
+	// Instance returns the id of the server instance that stored key or
+	// began it, "" if the key does not say.
+	Instance(key string) string
+	// Unfinished calls fn with every blob begun and neither finished nor
+	// aborted (S3 multipart uploads), on every instance.
+	Unfinished(ctx context.Context, fn func(Unfinished) error) error
+	// AbortUnfinished discards an unfinished blob; a gone one is no error.
+	AbortUnfinished(ctx context.Context, u Unfinished) error
+}
+
+// Unfinished is a blob begun and not finished.
+type Unfinished struct {
+	Key   string
+	ID    string // the store's id of the attempt (an S3 upload id)
+	Began time.Time
+}
+
+// Cluster is what a Catalog shared by several servers offers them to
+// coordinate (PostgreSQL): which instances are alive, and locks that one
+// instance at a time holds.
+type Cluster interface {
+	// Heartbeat records that instance is alive at now.
+	Heartbeat(ctx context.Context, instance string, now time.Time) error
+	// Alive returns the instances whose last heartbeat is at or after
+	// since.
+	Alive(ctx context.Context, since time.Time) (map[string]bool, error)
+	// TryLock takes the cluster-wide lock name unless another instance
+	// holds it (ok false). release gives it back; a lost connection
+	// releases it too.
+	TryLock(ctx context.Context, name string) (release func(), ok bool, err error)
+}
