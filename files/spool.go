@@ -29,8 +29,9 @@ type spool struct {
 
 const spoolPrefix = "upload-"
 
-// create starts a spool file.
-func (s spool) create() (*spoolFile, error) {
+// create starts a spool file for content bound for blobs; ctx bounds the
+// streaming to a Streamer store.
+func (s spool) create(ctx context.Context, blobs Blobs) (*spoolFile, error) {
 	f, err := os.CreateTemp(s.dir, spoolPrefix+"*")
 	if errors.Is(err, fs.ErrNotExist) {
 		if err = os.MkdirAll(s.dir, 0o700); err == nil {
@@ -40,7 +41,11 @@ func (s spool) create() (*spoolFile, error) {
 	if err != nil {
 		return nil, MapNoSpace(fmt.Errorf("create upload: %w", err))
 	}
-	return &spoolFile{f: f, sync: s.syncFile()}, nil
+	w := &spoolFile{f: f, sync: s.syncFile()}
+	if st, ok := blobs.(Streamer); ok {
+		w.stream = &stream{to: st, ctx: context.WithoutCancel(ctx)}
+	}
+	return w, nil
 }
 
 func (s spool) syncFile() func(*os.File) error {
@@ -90,6 +95,9 @@ type spoolFile struct {
 	// sync makes the content durable before the blob store takes it:
 	// syncData, or a test's recorder.
 	sync func(*os.File) error
+	// stream, with a Streamer store, sends the content while it arrives
+	// (spool_stream.go).
+	stream *stream
 }
 
 const writeBufSize = 256 << 10
@@ -98,6 +106,7 @@ var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, writeBufSize); 
 
 func (w *spoolFile) WriteAt(p []byte, off int64) (int, error) {
 	end := off + int64(len(p))
+	w.changing(off)
 	if w.buf != nil {
 		b := *w.buf
 		if off == w.bufOff+int64(len(b)) && len(b)+len(p) <= cap(b) {
@@ -167,6 +176,7 @@ func (w *spoolFile) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func (w *spoolFile) Truncate(size int64) error {
+	w.changing(size)
 	if err := w.flush(); err != nil {
 		return err
 	}
@@ -189,7 +199,11 @@ func (w *spoolFile) store(ctx context.Context, blobs Blobs, size int64) (string,
 	w.done = true
 	defer w.remove()
 	if err := w.flush(); err != nil {
+		w.stopStream()
 		return "", fmt.Errorf("commit upload: %w", err)
+	}
+	if key, ok, err := w.finishStream(ctx, size); ok {
+		return key, err
 	}
 	if a, ok := blobs.(Adopter); ok {
 		if err := w.sync(w.f); err != nil {
@@ -217,6 +231,7 @@ func (w *spoolFile) Abort() error {
 		return nil
 	}
 	w.done = true
+	w.stopStream()
 	return w.remove()
 }
 

@@ -19,7 +19,7 @@ func TestSpoolGathersWritesFaithfully(t *testing.T) {
 	sp := spool{dir: dir}
 	r := rand.New(rand.NewPCG(3, 4))
 	for run := 0; run < 50; run++ {
-		bw, err := sp.create()
+		bw, err := sp.create(context.Background(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -169,7 +169,7 @@ func (s *Service) Create(ctx context.Context, user string, opt PutOptions) (*Upl
 			return nil, err
 		}
 	}
-	if u.w, err = s.spool.create(); err != nil {
+	if u.w, err = s.spool.create(ctx, s.blobs); err != nil {
 		u.release()
 		return nil, err
 	}
@@ -282,6 +282,7 @@ func (u *Upload) track(p []byte, off int64) {
 		u.h.Write(p)
 		u.hashed = end
 		u.catchUp()
+		u.w.offer(u.hashed)
 	case off > u.hashed:
 		u.addAhead(span{off, end})
 	default: // hashed bytes were rewritten: hash again at Commit
