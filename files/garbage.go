@@ -2,9 +2,7 @@ package files
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 )
 
 // collectPage and collectRounds bound one collection: the rest waits for
@@ -47,28 +45,4 @@ func (s *Service) collectGarbage(ctx context.Context) {
 	if err := s.collect(ctx); err != nil {
 		s.log.Warn("remove content", "err", err)
 	}
-}
-
-// oldOrphans keeps the orphans older than DefaultOrphanGrace, for a store
-// that others share: a younger one may be a commit on its way. A store
-// that cannot tell a blob's age keeps them all.
-func (s *Service) oldOrphans(ctx context.Context, keys []string) ([]string, error) {
-	stater, ok := s.blobs.(blobStater)
-	if !ok {
-		return nil, nil
-	}
-	var old []string
-	for _, key := range keys {
-		info, err := stater.Stat(ctx, key)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if s.now().Sub(info.Changed) >= DefaultOrphanGrace {
-			old = append(old, key)
-		}
-	}
-	return old, nil
 }

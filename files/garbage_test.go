@@ -58,14 +58,26 @@ func TestGarbageWithoutGracePeriod(t *testing.T) {
 	e.assertBlobCount(t, 0)
 }
 
-// Recover removes young orphans only when the store is the server's own.
-func TestRecoverSharedStoreKeepsYoungOrphans(t *testing.T) {
+// With a shared store, Recover leaves the store alone (Run cleans it, one
+// server at a time), and the orphan sweep removes only old orphans: a young
+// one may be another server's commit whose record is on its way.
+func TestSharedStoreOrphans(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, func(c *Config, _ string) { c.SharedBlobs = true })
 	commitBlob(t, e.blobs, "another server's commit on its way")
-	must(t, e.svc.Recover(ctx))
-	e.assertBlobCount(t, 1)
 	e.svc.now = func() time.Time { return time.Now().Add(2 * DefaultOrphanGrace) }
 	must(t, e.svc.Recover(ctx))
+	e.assertBlobCount(t, 1)
+	e.svc.now = time.Now
+	n, err := e.svc.removeOrphans(ctx, DefaultOrphanGrace)
+	must(t, err)
+	if n != 0 {
+		t.Fatalf("removed %d young orphans", n)
+	}
+	e.assertBlobCount(t, 1)
+	e.svc.now = func() time.Time { return time.Now().Add(2 * DefaultOrphanGrace) }
+	if n, err = e.svc.removeOrphans(ctx, DefaultOrphanGrace); err != nil || n != 1 {
+		t.Fatalf("removeOrphans = %d, %v; want 1 old orphan removed", n, err)
+	}
 	e.assertBlobCount(t, 0)
 }

@@ -30,8 +30,11 @@ type Service struct {
 	// garbageGrace and sharedBlobs: see Config.
 	garbageGrace time.Duration
 	sharedBlobs  bool
-	hasher       passwordHasher
-	limits       Limits
+	// instance and sweep: see Config and cluster.go.
+	instance string
+	sweep    Sweep
+	hasher   passwordHasher
+	limits   Limits
 	// space, spare and owners may be nil (space.go).
 	space  FreeSpace
 	spare  Spare
@@ -62,10 +65,14 @@ type Config struct {
 	// there, a file open on the one server using it stays readable.
 	GarbageGrace time.Duration
 	// SharedBlobs says other servers store into the same blob store:
-	// start-up recovery then removes only orphans older than
-	// DefaultOrphanGrace, since a young one may be another server's commit
-	// whose record is on its way.
-	SharedBlobs    bool
+	// start-up recovery then cleans only this server's spool, and Run
+	// cleans the store, one server at a time.
+	SharedBlobs bool
+	// Instance names this server among those sharing the catalog and the
+	// blob store (its heartbeat, the keys of its uploads); "" alone.
+	Instance string
+	// Sweep sets the shared clean-up (cluster.go).
+	Sweep          Sweep
 	Hasher         *passhash.Hasher
 	Limits         Limits
 	PasswordPolicy throttle.Policy
@@ -92,6 +99,8 @@ func NewService(cfg Config) *Service {
 
 		garbageGrace: cfg.GarbageGrace,
 		sharedBlobs:  cfg.SharedBlobs,
+		instance:     cfg.Instance,
+		sweep:        cfg.Sweep.withDefaults(),
 		hasher:       cfg.Hasher,
 		limits:       cfg.Limits,
 		space:        cfg.Space,
@@ -106,43 +115,23 @@ func NewService(cfg Config) *Service {
 // Limits returns the limits in force.
 func (s *Service) Limits() Limits { return s.limits }
 
-// Recover removes what a crash may have left: this server's uploads in
-// progress (its spool), the garbage past its grace period, and blobs the
-// catalog does not know (only old ones, if the store is shared). Run it
-// before serving.
+// Recover removes what a crash may have left, before serving: this
+// server's uploads in progress (its spool), and, with a store of its own,
+// the garbage past its grace period and the blobs the catalog does not
+// know. A shared store is cleaned by Run on one server at a time, and never
+// of what another server is writing.
 func (s *Service) Recover(ctx context.Context) error {
 	if err := s.spool.clean(ctx); err != nil {
 		return err
 	}
+	if s.sharedBlobs {
+		return nil
+	}
 	if err := s.collect(ctx); err != nil {
 		return fmt.Errorf("recover: %w", err)
 	}
-	var orphans []string
-	err := s.blobs.Keys(ctx, func(key string) error {
-		ok, err := s.catalog.HasBlob(ctx, key)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			orphans = append(orphans, key)
-		}
-		return nil
-	})
-	if err != nil {
+	if _, err := s.removeOrphans(ctx, 0); err != nil {
 		return fmt.Errorf("recover: %w", err)
-	}
-	if s.sharedBlobs {
-		if orphans, err = s.oldOrphans(ctx, orphans); err != nil {
-			return fmt.Errorf("recover: %w", err)
-		}
-	}
-	for _, key := range orphans {
-		if err := s.blobs.Remove(ctx, key); err != nil {
-			return fmt.Errorf("recover: %w", err)
-		}
-	}
-	if len(orphans) > 0 {
-		s.log.Info("removed unreferenced contents", "count", len(orphans))
 	}
 	return nil
 }
