@@ -35,7 +35,7 @@ func adminURL(tb testing.TB) string {
 	}
 	sharedOnce.Do(func() {
 		var s *Server
-		s, sharedErr = start(os.TempDir())
+		s, sharedErr = start()
 		if sharedErr == nil {
 			sharedURL = s.AdminURL()
 		}
@@ -102,11 +102,11 @@ func withDatabase(admin, name string) string {
 // it (a catalog that goes away while serving). It is stopped when tb ends.
 func Private(tb testing.TB) *Server {
 	tb.Helper()
-	s, err := start(tb.TempDir())
+	s, err := start()
 	if err != nil {
 		Unavailable(tb, err)
 	}
-	tb.Cleanup(s.Stop)
+	tb.Cleanup(s.Remove)
 	return s
 }
 

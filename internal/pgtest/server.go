@@ -54,15 +54,15 @@ func binDir() (string, error) {
 	return "", errors.New("no PostgreSQL server programs under /usr/lib/postgresql/*/bin")
 }
 
-// start initialises a cluster in a new folder under parent and starts it.
-// PostgreSQL refuses to run as root, so as root it runs as the postgres
-// user.
-func start(parent string) (*Server, error) {
+// start initialises a cluster in a new folder of the system's temporary
+// folder and starts it. PostgreSQL refuses to run as root, so as root it
+// runs as the postgres user.
+func start() (*Server, error) {
 	bin, err := binDir()
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(parent, "pgtest-")
+	dir, err := os.MkdirTemp("", "pgtest-")
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,6 @@ func start(parent string) (*Server, error) {
 		if err := os.Chown(dir, uid, gid); err != nil {
 			return nil, err
 		}
-		os.Chmod(parent, 0o755) // the postgres user must reach dir
 	}
 	data := filepath.Join(dir, "data")
 	initdb := s.command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust",
@@ -147,6 +146,12 @@ func (s *Server) Start() error {
 		}
 	}
 	return errors.New("postgres did not accept connections within 30 s")
+}
+
+// Remove stops the server and deletes its folder.
+func (s *Server) Remove() {
+	s.Stop()
+	os.RemoveAll(s.dir)
 }
 
 // Stop kills the server at once, as a crash or a lost network would.
