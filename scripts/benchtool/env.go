@@ -32,7 +32,7 @@ type env struct {
 	dir      string // the servers' files, the keys, sshd's config
 	client   string // the source file and the downloads (may be dir)
 	server   place  // what dir lives on, for the report
-	clientAt place
+	clientAt place  // what client lives on
 	sshelf   string // the binary
 	key      string // client private key file
 	kh       string // known_hosts
