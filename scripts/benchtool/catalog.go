@@ -19,11 +19,11 @@ import (
 // catalogProbeSize is the size of the files put and got at each catalog size.
 const catalogProbeSize = 4 << 10
 
-// runCatalog serves two catalogs, one of c.small and one of c.large public
-// files all owned by the user who then lists, puts and gets, and times
-// those commands on both, alternating.
+// runCatalog serves two catalogs, one of c.entriesSmall and one of
+// c.entriesLarge public files all owned by the user who then lists, puts
+// and gets, and times those commands on both, alternating.
 func runCatalog(ctx context.Context, e *env, c config, rep *report) error {
-	sizes := []int{c.small, c.large}
+	sizes := []int{c.entriesSmall, c.entriesLarge}
 	conns := make([]*gossh.Client, len(sizes))
 	for i, n := range sizes {
 		data := filepath.Join(e.dir, fmt.Sprintf("sshelf-catalog-%d", n))

@@ -24,16 +24,20 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 )
 
-// env is one benchmark run's private world: a temporary directory (on
-// tmpfs when there is one, for both servers alike), a client key, a
-// known_hosts file, and the server processes started.
+// env is one benchmark run's private world: a temporary directory for
+// both servers' files (on the disk, or on tmpfs with --tmpfs; see
+// storage.go), one for the client's files, a client key, a known_hosts
+// file, and the server processes started.
 type env struct {
-	dir    string
-	sshelf string // the binary
-	key    string // client private key file
-	kh     string // known_hosts
-	signer gossh.Signer
-	pubLn  string // the client key as an authorized_keys line
+	dir      string // the servers' files, the keys, sshd's config
+	client   string // the source file and the downloads (may be dir)
+	server   place  // what dir lives on, for the report
+	clientAt place  // what client lives on
+	sshelf   string // the binary
+	key      string // client private key file
+	kh       string // known_hosts
+	signer   gossh.Signer
+	pubLn    string // the client key as an authorized_keys line
 
 	mu       sync.Mutex
 	procs    []*exec.Cmd
@@ -56,18 +60,42 @@ type target struct {
 
 func (t *target) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(t.port)) }
 
-func newEnv(ctx context.Context, bin string) (*env, error) {
-	base := os.TempDir()
-	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
-		base = "/dev/shm"
+func newEnv(ctx context.Context, c config) (*env, error) {
+	base, err := serverBase(c.tmpfs)
+	if err != nil {
+		return nil, err
 	}
 	dir, err := os.MkdirTemp(base, "sshelf-bench-")
 	if err != nil {
 		return nil, err
 	}
-	e := &env{dir: dir, sshelf: bin, key: filepath.Join(dir, "client_key"), kh: filepath.Join(dir, "known_hosts")}
+	e := &env{dir: dir, client: dir, sshelf: c.sshelfBin, key: filepath.Join(dir, "client_key"), kh: filepath.Join(dir, "known_hosts")}
+	if cb := clientBase(dir, c.size); cb != dir && !c.tmpfs {
+		if e.client, err = os.MkdirTemp(cb, "sshelf-bench-client-"); err != nil {
+			e.cleanup()
+			return nil, err
+		}
+	}
+	for _, p := range []struct {
+		to  *place
+		dir string
+	}{{&e.server, e.dir}, {&e.clientAt, e.client}} {
+		m, err := mountOf(p.dir)
+		if err != nil {
+			e.cleanup()
+			return nil, err
+		}
+		*p.to = place{dir: p.dir, mount: m}
+	}
+	if c.only == "" || c.only == "transfer" {
+		if err := checkSpace(e.server, e.clientAt, c.size); err != nil {
+			e.cleanup()
+			return nil, err
+		}
+	}
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
+		e.cleanup()
 		return nil, err
 	}
 	if err := writeKey(e.key, priv); err != nil {
@@ -127,6 +155,9 @@ func (e *env) cleanup() {
 		exec.Command("userdel", "-f", e.sshdUser).Run()
 	}
 	os.RemoveAll(e.dir)
+	if e.client != e.dir {
+		os.RemoveAll(e.client)
+	}
 }
 
 // loginFor returns the account sshd logs the client in as. As root it is
@@ -190,6 +221,10 @@ func (e *env) addKnownHost(port int, key gossh.PublicKey) error {
 // startSshelf creates users (each with the client key) in data and serves
 // it on a loopback port.
 func (e *env) startSshelf(ctx context.Context, data string, users ...string) (*target, error) {
+	// `sshelf user` works on an existing data directory only.
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return nil, err
+	}
 	for _, u := range users {
 		cmd := exec.CommandContext(ctx, e.sshelf, "user", "key", "add", u, "--data", data)
 		cmd.Stdin = strings.NewReader(e.pubLn + "\n")
