@@ -80,10 +80,17 @@ func newFlags(name string, stderr io.Writer, serve bool) *flags {
 	f.fs.SetOutput(io.Discard)
 	f.fs.Usage = func() {}
 	o := &f.opt
-	f.fs.StringVar(&o.Data, "data", "./sshelf-data", "data directory: host keys, catalog, contents")
+	f.fs.StringVar(&o.Data, "data", "./sshelf-data", "data directory: host keys, catalog, contents (with shared stores: this server's spool)")
+	f.fs.StringVar(&o.Catalog, "catalog", "", "shared catalog: postgres://USER@HOST:PORT/DB (empty: SQLite in the data directory)")
+	f.fs.StringVar(&o.Blobs, "blobs", "", "shared contents: s3://BUCKET?endpoint=URL&region=R, credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (empty: under the data directory)")
+	o.Env = os.Getenv
 	if !serve {
 		return f
 	}
+	f.fs.DurationVar(&o.GarbageGrace, "garbage-grace", 0, "with --blobs, how long a replaced or removed file's contents stay for downloads still reading them (default 1h)")
+	f.fs.DurationVar(&o.Sweep.Every, "sweep-interval", 0, "with --catalog, how often one server of the cluster cleans the shared store (default 1m)")
+	f.fs.DurationVar(&o.Sweep.OrphanGrace, "orphan-grace", 0, "with --catalog, how old contents no file refers to must be before the sweep removes them (default 1h)")
+	f.fs.DurationVar(&o.Sweep.UnfinishedGrace, "unfinished-grace", 0, "with --catalog, how long a stopped server's unfinished uploads stay before the sweep aborts them (default 15m)")
 	f.fs.StringVar(&o.Listen, "listen", ":2222", "address to listen on")
 	f.fs.StringVar(&o.MetricsListen, "metrics-listen", "", "address of the HTTP listener for /metrics, /healthz and /readyz (empty: off)")
 	f.fs.StringVar(&f.signup, "signup", "open", "open: first login creates the account; closed: only `sshelf user add`")
@@ -277,7 +284,7 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(pos) == 0 || want[pos[0]] == 0 || len(pos) != want[pos[0]] || pos[0] == "key" && !slices.Contains([]string{"add", "list", "del"}, pos[1]) {
 		return fail(2, "usage: sshelf user add NAME | passwd NAME | del NAME | list | key add|list NAME | key del NAME FINGERPRINT | unlock NAME|ADDRESS")
 	}
-	if pos[0] == "unlock" {
+	if pos[0] == "unlock" && f.opt.Catalog == "" {
 		// Unlocking a data directory that is not there is a typo, not a
 		// new server.
 		if _, err := os.Stat(f.opt.Data); err != nil {

@@ -4,30 +4,23 @@ package app
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/sshelf/sshelf/auth"
-	authsqlite "github.com/sshelf/sshelf/auth/sqlite"
 	"github.com/sshelf/sshelf/files"
-	"github.com/sshelf/sshelf/files/disk"
-	"github.com/sshelf/sshelf/files/sqlite"
 	"github.com/sshelf/sshelf/hostkeys"
-	"github.com/sshelf/sshelf/internal/diskspace"
 	"github.com/sshelf/sshelf/internal/metrics"
 	"github.com/sshelf/sshelf/internal/ops"
 	"github.com/sshelf/sshelf/internal/passhash"
 	"github.com/sshelf/sshelf/internal/throttle"
-	"github.com/sshelf/sshelf/internal/throttle/sqlitethrottle"
 	"github.com/sshelf/sshelf/internal/version"
 	"github.com/sshelf/sshelf/sshd"
 )
@@ -76,90 +69,87 @@ type Options struct {
 	// /metrics, /healthz and /readyz (metrics.go).
 	MetricsListen string
 
+	// Catalog and Blobs name shared stores (stores.go): a postgres://
+	// URL, an s3://BUCKET?endpoint=URL&region=R URL; "" is the embedded
+	// SQLite catalog and the contents under Data.
+	Catalog string
+	Blobs   string
+	// Env looks up the environment (AWS_ACCESS_KEY_ID,
+	// AWS_SECRET_ACCESS_KEY for Blobs); nil: none.
+	Env func(string) string
+	// GarbageGrace is how long a shared store keeps a replaced or removed
+	// blob for downloads still reading it; 0: DefaultGarbageGrace.
+	GarbageGrace time.Duration
+	// Sweep sets the shared store's clean-up (files.Sweep).
+	Sweep files.Sweep
+
 	Logger *slog.Logger
+
+	// noDataDir: do not create Data (OpenExisting on shared stores).
+	noDataDir bool
 }
 
-// App is an open data directory.
+// App is an open data directory, or a server's part of a cluster.
 type App struct {
 	opt      Options
-	db       *sql.DB
-	reserve  *diskspace.Reserve
+	st       *stores
 	Accounts *auth.Accounts
 	Files    *files.Service
-	blobs    *disk.Store // for Backup
-	catalog  *sqlite.Catalog
 	metrics  *metrics.Metrics // nil without MetricsListen
 	observe  ops.Observer
 }
 
-// Open opens (creating if needed) the data directory.
+// Open opens (creating if needed) the data directory, and the shared
+// catalog and blob store if Options name them (stores.go).
 func Open(ctx context.Context, opt Options) (*App, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(opt.Data, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+	if !opt.noDataDir {
+		if err := os.MkdirAll(opt.Data, 0o700); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
 	}
-	reserve := diskspace.NewReserve(filepath.Join(opt.Data, ReserveFile), ReserveSize)
-	db, err := openDB(ctx, filepath.Join(opt.Data, "sshelf.db"), reserve, opt.Logger)
+	st, err := openStores(ctx, opt)
 	if err != nil {
-		return nil, err
-	}
-	catalog, err := sqlite.New(ctx, db)
-	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	var m *metrics.Metrics
 	var hashOpts []passhash.Option
 	if opt.MetricsListen != "" {
-		m = metrics.New(catalog.Stored)
+		m = metrics.New(st.stored)
 		hashOpts = append(hashOpts, passhash.OnWait(m.HashWait))
 	}
 	hasher := passhash.New(opt.passwordHash(), 0, hashOpts...)
 	// Login, signup and download-password counts live in the catalog.
-	attempts, err := sqlitethrottle.Open(ctx, db)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	accountStore, err := authsqlite.Open(ctx, db)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	accounts := auth.New(accountStore, hasher, auth.Config{SignupOpen: opt.SignupOpen, Throttle: opt.Login,
-		SignupsPerAddressPerHour: opt.SignupsPerAddressPerHour, Attempts: attempts, Logger: opt.Logger})
-	blobs, err := disk.New(opt.Data)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	svc := files.NewService(files.Config{
-		Catalog: catalog, Blobs: blobs, Hasher: hasher,
-		SpoolDir: blobs.TempDir(),
-		// GarbageGrace 0: the disk store is this server's alone, and a
-		// file open for a download stays readable after its removal.
-		GarbageGrace:   0,
+	accounts := auth.New(st.accounts, hasher, auth.Config{SignupOpen: opt.SignupOpen, Throttle: opt.Login,
+		SignupsPerAddressPerHour: opt.SignupsPerAddressPerHour, Attempts: st.attempts, Logger: opt.Logger})
+	fcfg := files.Config{
+		Catalog: st.catalog, Blobs: st.blobs, Hasher: hasher,
+		SpoolDir:       st.spoolDir,
+		GarbageGrace:   st.garbageGrace,
+		SharedBlobs:    st.sharedBlobs,
+		Instance:       st.instance,
+		Sweep:          opt.Sweep,
 		Limits:         files.Limits{MaxFileSize: opt.MaxFileSize, Quota: opt.Quota, MinFreeSpace: opt.MinFreeSpace},
 		PasswordPolicy: opt.FilePassword,
-		Attempts:       attempts,
+		Attempts:       st.attempts,
 		Logger:         opt.Logger,
-		Space:          blobs, Spare: reserve, Owners: accounts,
-	})
-	if err := reserve.Restore(); err != nil {
-		opt.Logger.Warn("disk reserve", "err", err)
+		Owners:         accounts,
 	}
+	if st.embedded != nil {
+		fcfg.Space, fcfg.Spare = st.embedded.disk, st.embedded.reserve
+	}
+	svc := files.NewService(fcfg)
 	observe := ops.LogObserver(opt.Logger)
 	if m != nil {
 		observe = ops.Observers(observe, m.Observe)
 	}
-	return &App{opt: opt, db: db, reserve: reserve, Accounts: accounts, Files: svc, blobs: blobs,
-		catalog: catalog, metrics: m, observe: observe}, nil
+	return &App{opt: opt, st: st, Accounts: accounts, Files: svc, metrics: m, observe: observe}, nil
 }
 
-// Close closes the database.
-func (a *App) Close() error { return a.db.Close() }
+// Close closes the stores.
+func (a *App) Close() error { return a.st.close() }
 
 // DeleteUser removes an account, its keys and its files (userdel.go).
 func (a *App) DeleteUser(ctx context.Context, name string) (int, error) {
@@ -197,13 +187,18 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, tui sshd.TUIFunc) erro
 	keys := a.opt.HostKeys
 	if len(keys) == 0 {
 		var err error
-		if keys, err = hostkeys.LoadOrCreate(filepath.Join(a.opt.Data, "hostkeys")); err != nil {
+		if keys, err = a.st.hostKeys(ctx); err != nil {
 			return err
 		}
 	}
 	if err := a.Files.Recover(ctx); err != nil {
 		return err
 	}
+	// Heartbeats and the shared clean-up, with a cluster's stores.
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	ran := make(chan struct{})
+	go func() { defer close(ran); a.Files.Run(runCtx) }()
+	defer func() { stopRun(); <-ran }()
 	srv := sshd.New(sshd.Config{
 		Files: a.Files, Accounts: a.Accounts, HostKeys: keys, Logger: log,
 		IdleTimeout: a.opt.IdleTimeout, AuthTimeout: a.opt.AuthTimeout,
@@ -222,7 +217,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, tui sshd.TUIFunc) erro
 	for _, k := range keys {
 		log.Info("host key", "type", k.PublicKey().Type(), "fingerprint", hostkeys.Fingerprint(k))
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "data", a.opt.Data, "version", version.Get().Short())
+	log.Info("listening", append([]any{"addr", ln.Addr().String(), "data", a.opt.Data, "version", version.Get().Short()}, a.st.describe()...)...)
 	if a.opt.SignupOpen && a.opt.Quota == 0 && !loopback(ln.Addr()) {
 		log.Warn("open signup on an address others can reach, with no quota: anyone who reaches the port can store files until the disk is full; set --quota, or --signup closed")
 	}

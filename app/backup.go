@@ -50,6 +50,9 @@ func (a *App) backup(ctx context.Context, dest string, afterSnapshot func(attemp
 	fail := func(err error) (BackupResult, error) {
 		return BackupResult{}, fmt.Errorf("backup to %s: %w", dest, err)
 	}
+	if a.st.embedded == nil {
+		return fail(errNotEmbedded("sshelf backup"))
+	}
 	if err := emptyDir(dest); err != nil {
 		return fail(err)
 	}
@@ -147,7 +150,7 @@ func (a *App) snapshot(ctx context.Context, path string) (*sql.DB, *sqlite.Catal
 		return nil, nil, err
 	}
 	f.Close()
-	if _, err := a.db.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+	if _, err := a.st.embedded.db.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
 		return nil, nil, fmt.Errorf("snapshot of the catalog: %w", err)
 	}
 	db, err := sqlitedb.Open(ctx, path)
@@ -174,7 +177,7 @@ func (a *App) copyBlobs(ctx context.Context, cat *sqlite.Catalog, dst *disk.Stor
 			return nil, err
 		}
 		for _, r := range recs {
-			how, err := a.blobs.CopyTo(ctx, r.Blob, dst)
+			how, err := a.st.embedded.disk.CopyTo(ctx, r.Blob, dst)
 			switch {
 			case errors.Is(err, fs.ErrNotExist):
 				gone = append(gone, r)

@@ -38,10 +38,10 @@ func openDB(ctx context.Context, path string, reserve *diskspace.Reserve, log *s
 // the reserve and runs fn once more.
 func (a *App) retryOnFull(what string, fn func() error) error {
 	err := fn()
-	if err == nil || !sqlitedb.IsFull(err) {
+	if err == nil || !sqlitedb.IsFull(err) || a.st.embedded == nil {
 		return err
 	}
-	if rerr := a.reserve.Release(); rerr != nil {
+	if rerr := a.st.embedded.reserve.Release(); rerr != nil {
 		a.opt.Logger.Error("disk full", "op", what, "err", rerr)
 		return err
 	}

@@ -58,25 +58,29 @@ func (a *App) serveMetrics() (stop func(), err error) {
 	}, nil
 }
 
-// readyChecks are what /readyz asks: the catalog (its file still where it
-// was opened, and a query answered) and the blob store (its folder there,
-// its file system's free space readable). An open SQLite connection keeps
-// reading a database file removed under it, so the path is checked too.
-func (a *App) readyChecks() []metrics.Check {
-	dbPath := filepath.Join(a.opt.Data, "sshelf.db")
+// readyChecks are what /readyz asks: the stores' own questions.
+func (a *App) readyChecks() []metrics.Check { return a.st.ready }
+
+// readyChecks of the embedded stores: the catalog (its file still where
+// it was opened, and a query answered) and the blob store (its folder
+// there, its file system's free space readable). An open SQLite connection
+// keeps reading a database file removed under it, so the path is checked
+// too.
+func (e *embeddedStores) readyChecks(data string) []metrics.Check {
+	dbPath := filepath.Join(data, "sshelf.db")
 	return []metrics.Check{
 		{Name: "catalog", Ask: func(ctx context.Context) error {
 			if _, err := os.Stat(dbPath); err != nil {
 				return err
 			}
-			_, _, err := a.catalog.Stored(ctx)
+			_, _, err := e.catalog.Stored(ctx)
 			return err
 		}},
 		{Name: "blob store", Ask: func(ctx context.Context) error {
-			if _, err := os.Stat(filepath.Join(a.opt.Data, "blobs")); err != nil {
+			if _, err := os.Stat(filepath.Join(data, "blobs")); err != nil {
 				return err
 			}
-			_, err := a.blobs.FreeSpace(ctx)
+			_, err := e.disk.FreeSpace(ctx)
 			return err
 		}},
 	}

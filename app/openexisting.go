@@ -13,6 +13,12 @@ import (
 // so a mistyped --data or the wrong working folder says so instead of
 // quietly starting an empty store.
 func OpenExisting(ctx context.Context, opt Options) (*App, error) {
+	if opt.Catalog != "" && opt.Blobs != "" {
+		// Everything is shared: the data directory would hold only a
+		// server's spool, which these commands do not use.
+		opt.noDataDir = true
+		return Open(ctx, opt)
+	}
 	fi, err := os.Stat(opt.Data)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
