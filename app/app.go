@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -75,6 +76,10 @@ type Options struct {
 	// MetricsListen, if set, is the address of the HTTP listener for
 	// /metrics, /healthz and /readyz (metrics.go).
 	MetricsListen string
+
+	// ProxyProtocolFrom are the load balancers whose PROXY v2 headers
+	// name the client (balancer.go); none: no header is read.
+	ProxyProtocolFrom []netip.Prefix
 
 	Logger *slog.Logger
 }
@@ -185,7 +190,7 @@ func (a *App) Listen() (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	return ln, nil
+	return a.behindBalancer(ln), nil
 }
 
 // Serve runs the SSH server on ln until ctx is cancelled, then shuts down

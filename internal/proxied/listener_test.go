@@ -389,3 +389,29 @@ func TestParseSources(t *testing.T) {
 		}
 	}
 }
+
+// TestTrusted: a socket's peer is matched unmapped, so an IPv4 client of a
+// dual-stack listener matches an IPv4 range; only TCP peers are trusted.
+func TestTrusted(t *testing.T) {
+	prefixes, err := ParseSources("10.0.0.0/8,2001:db8::5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := Listen(nil, Config{From: prefixes})
+	for _, tc := range []struct {
+		addr net.Addr
+		want bool
+	}{
+		{&net.TCPAddr{IP: net.ParseIP("10.9.8.7").To4(), Port: 1}, true},
+		{&net.TCPAddr{IP: net.ParseIP("10.9.8.7").To16(), Port: 1}, true}, // ::ffff:10.9.8.7
+		{&net.TCPAddr{IP: net.ParseIP("11.0.0.1"), Port: 1}, false},
+		{&net.TCPAddr{IP: net.ParseIP("2001:db8::5"), Port: 1}, true},
+		{&net.TCPAddr{IP: net.ParseIP("2001:db8::6"), Port: 1}, false},
+		{&net.TCPAddr{}, false},
+		{&net.UnixAddr{Name: "/run/sshelf.sock", Net: "unix"}, false},
+	} {
+		if got := l.trusted(tc.addr); got != tc.want {
+			t.Errorf("trusted(%v) = %v, want %v", tc.addr, got, tc.want)
+		}
+	}
+}
