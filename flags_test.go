@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -19,6 +20,7 @@ func TestBadFlagIsOneLine(t *testing.T) {
 		{[]string{"serve", "--max-sessions", "many"}, "-max-sessions: want a whole number"},
 		{[]string{"serve", "--no-such-flag"}, "flag provided but not defined: -no-such-flag"},
 		{[]string{"serve", "--signup", "maybe"}, "--signup must be open or closed"},
+		{[]string{"serve", "--proxy-protocol-from", "10.0.0.5,10.0.0.300"}, "-proxy-protocol-from: want addresses or CIDR ranges"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(tc.args, strings.NewReader(""), &stdout, &stderr)
@@ -104,5 +106,22 @@ func TestMetricsListenFlag(t *testing.T) {
 		if f.opt.MetricsListen != tt.want {
 			t.Errorf("env %q, flag %q: MetricsListen %q, want %q", tt.env, tt.flag, f.opt.MetricsListen, tt.want)
 		}
+	}
+}
+
+// TestProxyProtocolFrom: the balancers come from the flag or from
+// SSHELF_PROXY_PROTOCOL_FROM; single addresses are ranges of one.
+func TestProxyProtocolFrom(t *testing.T) {
+	f := newFlags("serve", &bytes.Buffer{}, true)
+	if _, err := f.parse([]string{"--proxy-protocol-from", "10.0.0.5,10.0.1.0/24,2001:db8::1"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(f.opt.ProxyProtocolFrom); got != "[10.0.0.5/32 10.0.1.0/24 2001:db8::1/128]" {
+		t.Errorf("--proxy-protocol-from: %s", got)
+	}
+	t.Setenv("SSHELF_PROXY_PROTOCOL_FROM", "127.0.0.1")
+	g := newFlags("serve", &bytes.Buffer{}, true)
+	if _, err := g.parse(nil); err != nil || fmt.Sprint(g.opt.ProxyProtocolFrom) != "[127.0.0.1/32]" {
+		t.Errorf("SSHELF_PROXY_PROTOCOL_FROM: %v, %v", g.opt.ProxyProtocolFrom, err)
 	}
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/sshelf/sshelf/app"
 	"github.com/sshelf/sshelf/internal/gcpace"
+	"github.com/sshelf/sshelf/internal/proxied"
 	"github.com/sshelf/sshelf/internal/throttle"
 	"github.com/sshelf/sshelf/sshd/tui"
 )
@@ -93,6 +94,11 @@ func newFlags(name string, stderr io.Writer, serve bool) *flags {
 	f.fs.DurationVar(&o.Sweep.UnfinishedGrace, "unfinished-grace", 0, "with --catalog, how long a stopped server's unfinished uploads stay before the sweep aborts them (default 15m)")
 	f.fs.StringVar(&o.Listen, "listen", ":2222", "address to listen on")
 	f.fs.StringVar(&o.MetricsListen, "metrics-listen", "", "address of the HTTP listener for /metrics, /healthz and /readyz (empty: off)")
+	f.fs.Func("proxy-protocol-from", "load balancers at `CIDR,...` (addresses or ranges, e.g. 10.0.0.5,10.0.1.0/24) whose PROXY protocol v2 header names the client; a header from elsewhere is refused (default: none)", func(v string) error {
+		p, err := proxied.ParseSources(v)
+		o.ProxyProtocolFrom = p
+		return err
+	})
 	f.fs.StringVar(&f.signup, "signup", "open", "open: first login creates the account; closed: only `sshelf user add`")
 	o.MaxFileSize = 64 << 30
 	f.fs.Var(sizeFlag{&o.MaxFileSize}, "max-file-size", "largest file, e.g. 512M or 64GiB (0: no limit)")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"time"
@@ -82,6 +83,10 @@ type Options struct {
 	GarbageGrace time.Duration
 	// Sweep sets the shared store's clean-up (files.Sweep).
 	Sweep files.Sweep
+
+	// ProxyProtocolFrom are the load balancers whose PROXY v2 headers
+	// name the client (balancer.go); none: no header is read.
+	ProxyProtocolFrom []netip.Prefix
 
 	Logger *slog.Logger
 
@@ -175,7 +180,7 @@ func (a *App) Listen() (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	return ln, nil
+	return a.behindBalancer(ln), nil
 }
 
 // Serve runs the SSH server on ln until ctx is cancelled, then shuts down

@@ -427,6 +427,7 @@ type sshOpts struct {
 	key     string   // private key file for public key login instead of pw
 	methods string   // PreferredAuthentications; default password,keyboard-interactive
 	bind    string   // ssh -b source address
+	port    string   // instead of the server's: a balancer in front of it
 	banners bool     // LogLevel=INFO, at which ssh prints the server's banners (default ERROR)
 	setEnv  []string // NAME=VALUE pairs sent with SetEnv
 	extra   []string // extra ssh options, placed before the destination
@@ -459,9 +460,13 @@ func (s *server) sshCommand(ctx context.Context, o sshOpts, args ...string) *exe
 	if o.banners {
 		logLevel = "LogLevel=INFO"
 	}
+	port := s.port
+	if o.port != "" {
+		port = o.port
+	}
 	a := []string{
 		"-F", "/dev/null",
-		"-p", s.port,
+		"-p", port,
 		"-o", "UserKnownHostsFile=" + s.inst.knownHosts,
 		"-o", "GlobalKnownHostsFile=/dev/null",
 		"-o", "StrictHostKeyChecking=accept-new",
