@@ -102,11 +102,18 @@ func withDatabase(admin, name string) string {
 // it (a catalog that goes away while serving). It is stopped when tb ends.
 func Private(tb testing.TB) *Server {
 	tb.Helper()
-	s, err := start(tb.TempDir())
+	// Not under tb.TempDir(): its parent is private to the user running
+	// the tests, and the server may run as the postgres user.
+	parent, err := os.MkdirTemp("", "pgtest-private-")
 	if err != nil {
 		Unavailable(tb, err)
 	}
-	tb.Cleanup(s.Stop)
+	tb.Cleanup(func() { os.RemoveAll(parent) })
+	s, err := start(parent)
+	if err != nil {
+		Unavailable(tb, err)
+	}
+	tb.Cleanup(s.Stop) // before the removal: cleanups run last first
 	return s
 }
 
