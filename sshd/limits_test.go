@@ -1,6 +1,7 @@
 package sshd
 
 import (
+	"context"
 	"errors"
 	"testing"
 )
@@ -44,10 +45,10 @@ func TestSessionLimiter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			l := newSessionLimiter(tt.max, tt.perUser, tt.perAddr)
+			l := newSessionLimiter(tt.max, tt.perUser, tt.perAddr, nil)
 			var releases []func()
 			for i, s := range tt.steps {
-				release, err := l.acquire(s.user, s.addr)
+				release, err := l.acquire(context.Background(), s.user, s.addr)
 				if !errors.Is(err, s.want) || (err == nil) != (s.want == nil) {
 					t.Fatalf("step %d (%s from %s): %v, want %v", i, s.user, s.addr, err, s.want)
 				}
@@ -68,7 +69,7 @@ func TestSessionLimiter(t *testing.T) {
 				if s.want == nil {
 					continue
 				}
-				release, err := l.acquire(s.user, s.addr)
+				release, err := l.acquire(context.Background(), s.user, s.addr)
 				if err != nil {
 					t.Errorf("step %d again after release: %v", i, err)
 					continue

@@ -21,6 +21,7 @@ import (
 	"github.com/sshelf/sshelf/files"
 	"github.com/sshelf/sshelf/internal/clientaddr"
 	"github.com/sshelf/sshelf/internal/ops"
+	"github.com/sshelf/sshelf/internal/sessions"
 )
 
 // Config is what a Server needs.
@@ -36,6 +37,10 @@ type Config struct {
 	MaxSessions           int
 	MaxSessionsPerUser    int
 	MaxSessionsPerAddress int
+	// SessionCounter, if set, counts the sessions per account and per
+	// address across every server sharing it (MaxSessions stays this
+	// server's own); nil: counted in this process.
+	SessionCounter sessions.Counter
 	// MaxUnauthenticated and MaxUnauthenticatedPerAddress bound connections
 	// that have not logged in yet, MaxConnectionsPerAddress all connections
 	// from one address; one over a bound is closed before its handshake.
@@ -85,7 +90,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger,
 		ops:      &ops.Runner{Files: cfg.Files, Accounts: cfg.Accounts, Observe: cfg.Observe},
-		sessions: newSessionLimiter(cfg.MaxSessions, cfg.MaxSessionsPerUser, cfg.MaxSessionsPerAddress),
+		sessions: newSessionLimiter(cfg.MaxSessions, cfg.MaxSessionsPerUser, cfg.MaxSessionsPerAddress, cfg.SessionCounter),
 		conns:    newConnLimiter(cfg.MaxUnauthenticated, cfg.MaxUnauthenticatedPerAddress, cfg.MaxConnectionsPerAddress),
 		refusals: &refusalLog{log: cfg.Logger, every: 10 * time.Second},
 	}
