@@ -84,7 +84,7 @@ func newFlags(name string, stderr io.Writer, serve bool) *flags {
 	f.fs.StringVar(&o.Data, "data", "./sshelf-data", "data directory: host keys, catalog, contents (with shared stores: this server's spool)")
 	f.fs.StringVar(&o.Catalog, "catalog", "", "shared catalog: postgres://USER@HOST:PORT/DB (empty: SQLite in the data directory)")
 	f.fs.StringVar(&o.Blobs, "blobs", "", "shared contents: s3://BUCKET?endpoint=URL&region=R, credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (empty: under the data directory)")
-	o.Env = os.Getenv
+	o.LookupEnv = os.LookupEnv
 	if !serve {
 		return f
 	}

@@ -75,9 +75,9 @@ type Options struct {
 	// SQLite catalog and the contents under Data.
 	Catalog string
 	Blobs   string
-	// Env looks up the environment (AWS_ACCESS_KEY_ID,
+	// LookupEnv looks up the environment (AWS_ACCESS_KEY_ID,
 	// AWS_SECRET_ACCESS_KEY for Blobs); nil: none.
-	Env func(string) string
+	LookupEnv func(string) (string, bool)
 	// GarbageGrace is how long a shared store keeps a replaced or removed
 	// blob for downloads still reading it; 0: DefaultGarbageGrace.
 	GarbageGrace time.Duration
@@ -199,6 +199,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, tui sshd.TUIFunc) erro
 	if err := a.Files.Recover(ctx); err != nil {
 		return err
 	}
+	if a.st.openSessions != nil {
+		if err := a.st.openSessions(ctx); err != nil {
+			return err
+		}
+	}
 	// Heartbeats and the shared clean-up, with a cluster's stores.
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	ran := make(chan struct{})
@@ -211,6 +216,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, tui sshd.TUIFunc) erro
 		MaxSessionsPerAddress: a.opt.MaxSessionsPerAddress, MaxConnectionsPerAddress: a.opt.MaxConnectionsPerAddress,
 		MaxUnauthenticated: a.opt.MaxUnauthenticated, MaxUnauthenticatedPerAddress: a.opt.MaxUnauthenticatedPerAddress,
 		TUI: tui, Observe: a.observe, Hooks: a.hooks(),
+		SessionCounter: a.st.sessions,
 	})
 	// Before "listening": whoever waits for that line finds the metrics up.
 	stopMetrics, err := a.serveMetrics()

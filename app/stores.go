@@ -17,6 +17,7 @@ import (
 	"github.com/sshelf/sshelf/hostkeys"
 	"github.com/sshelf/sshelf/internal/diskspace"
 	"github.com/sshelf/sshelf/internal/metrics"
+	"github.com/sshelf/sshelf/internal/sessions"
 	"github.com/sshelf/sshelf/internal/throttle"
 	"github.com/sshelf/sshelf/internal/throttle/sqlitethrottle"
 )
@@ -36,6 +37,11 @@ type stores struct {
 	hostKeys func(context.Context) ([]gossh.Signer, error)
 	// ready are /readyz's questions.
 	ready []metrics.Check
+
+	// sessions counts sessions across the cluster; nil: in this process.
+	// openSessions starts it, for serve only (it keeps a heartbeat).
+	sessions     sessions.Counter
+	openSessions func(context.Context) error
 
 	spoolDir     string
 	garbageGrace time.Duration
