@@ -25,10 +25,10 @@ func (s *Store) bucketError(err error) error {
 		return fmt.Errorf("%s: %w", s.where, err)
 	case unreachable(err):
 		return fmt.Errorf("%s: %w: %w", s.where, ErrUnreachable, err)
+	case denied(err):
+		return fmt.Errorf("%s: %w: %w", s.where, ErrAccessDenied, err)
 	case status == 404:
 		return fmt.Errorf("%s: %w", s.where, ErrNoSuchBucket)
-	case status == 401 || status == 403:
-		return fmt.Errorf("%s: %w: %w", s.where, ErrAccessDenied, err)
 	case status == 301 || status == 307:
 		return fmt.Errorf("%s: the bucket is in another region: %w", s.where, err)
 	default:
@@ -48,7 +48,7 @@ func (s *Store) fail(what string, err error) error {
 		return fmt.Errorf("%s: %w", what, fs.ErrNotExist)
 	case unreachable(err):
 		return fmt.Errorf("%s: %w (%s): %w", what, ErrUnreachable, s.where, err)
-	case httpStatus(err) == 401 || httpStatus(err) == 403:
+	case denied(err):
 		return fmt.Errorf("%s: %s: %w: %w", what, s.where, ErrAccessDenied, err)
 	default:
 		return fmt.Errorf("%s: %s: %w", what, s.where, err)
@@ -71,6 +71,16 @@ func unreachable(err error) bool {
 		return true
 	}
 	return false
+}
+
+// denied reports whether the store refused the credentials or their use.
+func denied(err error) bool {
+	switch errorCode(err) {
+	case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "XAdminUserNotFound":
+		return true
+	}
+	status := httpStatus(err)
+	return status == 401 || status == 403
 }
 
 func notFound(err error) bool {

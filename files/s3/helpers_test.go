@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/sshelf/sshelf/files"
 	s3store "github.com/sshelf/sshelf/files/s3"
 	"github.com/sshelf/sshelf/internal/s3test"
@@ -79,4 +81,8 @@ func wantEmpty(t testing.TB, s *s3store.Store) {
 	if u := unfinished(t, s); len(u) != 0 {
 		t.Errorf("unfinished uploads left: %v", u)
 	}
+}
+
+func headInput(bucket, name string) *s3.HeadObjectInput {
+	return &s3.HeadObjectInput{Bucket: &bucket, Key: &name}
 }

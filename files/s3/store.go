@@ -26,13 +26,14 @@ import (
 // long: a request is tried maxAttempts times, a connection must be made
 // within dialTimeout, and a connection that delivers nothing for
 // readTimeout is given up (a multipart completion of a large blob may keep
-// the store quiet for a while, hence the margin).
+// the store quiet for a while, hence the margin). Ping, which Open and
+// /readyz use, waits pingTimeout at most.
 const (
 	maxAttempts = 3
 	maxBackoff  = time.Second
 	dialTimeout = 5 * time.Second
-	readTimeout = 2 * time.Minute
-	openTimeout = 30 * time.Second
+	readTimeout = time.Minute
+	pingTimeout = 15 * time.Second
 )
 
 // Store keeps blobs as objects named [PREFIX/]INSTANCE/RANDOM in a bucket.
@@ -73,8 +74,6 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Endpoint == "" {
 		s.where = fmt.Sprintf("s3 bucket %q in AWS region %s", cfg.Bucket, cfg.Region)
 	}
-	ctx, cancel := context.WithTimeout(ctx, openTimeout)
-	defer cancel()
 	if err := s.Ping(ctx); err != nil {
 		return nil, err
 	}
@@ -113,9 +112,23 @@ func clientOptions(cfg Config) s3.Options {
 	return o
 }
 
-// Ping checks that the bucket is reachable and usable, for /readyz.
+// errNoAnswer ends a Ping that waited too long for the store.
+var errNoAnswer = fmt.Errorf("%w: no answer within %v", ErrUnreachable, pingTimeout)
+
+// Ping checks that the bucket is reachable and usable, for /readyz. It
+// waits pingTimeout at most: a store that takes longer is not ready.
 func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, pingTimeout, errNoAnswer)
+	defer cancel()
 	_, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket})
+	if err != nil && httpStatus(err) == http.StatusNotFound {
+		// A HEAD answer has no body to say why; some stores (versitygw)
+		// answer an unknown access key with 404 too. A listing says.
+		_, err = s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &s.bucket, MaxKeys: aws.Int32(1)})
+	}
+	if err != nil && context.Cause(ctx) == errNoAnswer {
+		return fmt.Errorf("%s: %w", s.where, errNoAnswer)
+	}
 	if err != nil {
 		return s.bucketError(err)
 	}
