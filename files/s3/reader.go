@@ -85,6 +85,9 @@ func (r *reader) readAt(p []byte, off int64) (int, error) {
 	if off >= r.size {
 		return 0, io.EOF
 	}
+	if len(p) == 0 {
+		return 0, nil
+	}
 	want := int(min(int64(len(p)), r.size-off))
 	n, err := r.fill(p[:want], off)
 	if err == nil && want < len(p) {
