@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sshelf/sshelf/files"
 	s3store "github.com/sshelf/sshelf/files/s3"
@@ -26,7 +27,7 @@ func TestOpenFails(t *testing.T) {
 		want   error
 	}{
 		{"dead endpoint", func(c *s3store.Config) { c.Endpoint = s3test.DeadEndpoint(t) }, s3store.ErrUnreachable},
-		{"no such bucket", func(c *s3store.Config) { c.Bucket = "never-made-" + strings.ToLower(c.Instance) }, s3store.ErrNoSuchBucket},
+		{"no such bucket", func(c *s3store.Config) { c.Bucket = "never-made" }, s3store.ErrNoSuchBucket},
 		{"wrong secret", func(c *s3store.Config) { c.SecretAccessKey += "x" }, s3store.ErrAccessDenied},
 		{"unknown access key", func(c *s3store.Config) { c.AccessKeyID = "nobody" }, s3store.ErrAccessDenied},
 	} {
@@ -49,7 +50,7 @@ func TestOpenFails(t *testing.T) {
 }
 
 // openBackstop is far above what the retries of a dead endpoint take.
-const openBackstop = 60e9
+const openBackstop = time.Minute
 
 // TestGatewayDown: with the gateway gone, every operation fails soon with
 // ErrUnreachable, a stream in flight included; back up, the store works
