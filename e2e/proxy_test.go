@@ -19,10 +19,10 @@ import (
 
 const haproxyBin = "/usr/sbin/haproxy"
 
-// startHAProxy runs HAProxy in the foreground in front of backend: a TCP
+// startHAProxy runs HAProxy in the foreground in front of backends (in turn): a TCP
 // frontend on a free loopback port whose connections reach backend with
 // a PROXY v2 header (send-proxy-v2). It returns the frontend's port.
-func startHAProxy(t *testing.T, backend string) string {
+func startHAProxy(t *testing.T, backends ...string) string {
 	t.Helper()
 	if _, err := os.Stat(haproxyBin); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -42,8 +42,8 @@ frontend ssh
 	bind 127.0.0.1:%s
 	default_backend sshelf
 backend sshelf
-	server s1 %s send-proxy-v2
-`, port, backend)
+	balance roundrobin
+%s`, port, servers(backends))
 	path := filepath.Join(t.TempDir(), "haproxy.cfg")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -89,6 +89,15 @@ backend sshelf
 		t.Fatalf("haproxy did not listen on 127.0.0.1:%s within %v", port, startTimeout)
 	}
 	return port
+}
+
+// servers are HAProxy's server lines for backends, in turn.
+func servers(backends []string) string {
+	var b strings.Builder
+	for i, addr := range backends {
+		fmt.Fprintf(&b, "\tserver s%d %s send-proxy-v2\n", i+1, addr)
+	}
+	return b.String()
 }
 
 // Behind HAProxy (send-proxy-v2), with --proxy-protocol-from naming it,

@@ -102,7 +102,11 @@ func (s *Service) Sweep(ctx context.Context, orphans bool) error {
 	if !orphans {
 		return nil
 	}
-	n, err := s.removeOrphans(ctx, s.sweep.OrphanGrace)
+	alive, err := cl.Alive(ctx, s.now().Add(-InstanceTTL))
+	if err != nil {
+		return err
+	}
+	n, err := s.removeOrphans(ctx, s.sweep.OrphanGrace, alive)
 	if n > 0 {
 		s.log.Info("removed unreferenced contents", "count", n)
 	}
@@ -142,9 +146,15 @@ func (s *Service) abortUnfinished(ctx context.Context, cl Cluster) error {
 	return nil
 }
 
+// liveOrphanGrace is how old an orphan of a server still alive must be
+// before it is removed: some stores date a multipart upload's object from
+// when the upload began, so a long upload just committed may look old.
+const liveOrphanGrace = 24 * time.Hour
+
 // removeOrphans removes the blobs no record names that are older than
-// grace; a store that cannot tell a blob's age keeps them.
-func (s *Service) removeOrphans(ctx context.Context, grace time.Duration) (int, error) {
+// grace (liveOrphanGrace for those of a server in alive); a store that
+// cannot tell a blob's age keeps them.
+func (s *Service) removeOrphans(ctx context.Context, grace time.Duration, alive map[string]bool) (int, error) {
 	stater, ok := s.blobs.(blobStater)
 	if !ok {
 		return 0, nil
@@ -170,7 +180,11 @@ func (s *Service) removeOrphans(ctx context.Context, grace time.Duration) (int, 
 		if err != nil {
 			return removed, err
 		}
-		if s.now().Sub(info.Changed) < grace {
+		need := grace
+		if shared, ok := s.blobs.(SharedStore); ok && alive[shared.Instance(key)] {
+			need = max(grace, liveOrphanGrace)
+		}
+		if s.now().Sub(info.Changed) < need {
 			continue
 		}
 		// Named since the listing? (A commit finishing just now.)

@@ -69,14 +69,14 @@ func TestSharedStoreOrphans(t *testing.T) {
 	must(t, e.svc.Recover(ctx))
 	e.assertBlobCount(t, 1)
 	e.svc.now = time.Now
-	n, err := e.svc.removeOrphans(ctx, DefaultOrphanGrace)
+	n, err := e.svc.removeOrphans(ctx, DefaultOrphanGrace, nil)
 	must(t, err)
 	if n != 0 {
 		t.Fatalf("removed %d young orphans", n)
 	}
 	e.assertBlobCount(t, 1)
 	e.svc.now = func() time.Time { return time.Now().Add(2 * DefaultOrphanGrace) }
-	if n, err = e.svc.removeOrphans(ctx, DefaultOrphanGrace); err != nil || n != 1 {
+	if n, err = e.svc.removeOrphans(ctx, DefaultOrphanGrace, nil); err != nil || n != 1 {
 		t.Fatalf("removeOrphans = %d, %v; want 1 old orphan removed", n, err)
 	}
 	e.assertBlobCount(t, 0)

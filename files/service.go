@@ -130,7 +130,7 @@ func (s *Service) Recover(ctx context.Context) error {
 	if err := s.collect(ctx); err != nil {
 		return fmt.Errorf("recover: %w", err)
 	}
-	if _, err := s.removeOrphans(ctx, 0); err != nil {
+	if _, err := s.removeOrphans(ctx, 0, nil); err != nil {
 		return fmt.Errorf("recover: %w", err)
 	}
 	return nil
