@@ -99,7 +99,7 @@ func (c *Catalog) Lookup(ctx context.Context, name string) (files.Record, error)
 		return files.Record{}, files.ErrNotFound
 	}
 	var r files.Record
-	err := c.read(ctx, func(q querier) error {
+	err := c.run(ctx, func(q querier) error {
 		var err error
 		r, err = scanRecord(q.QueryRow(ctx, lookupSQL, name))
 		return err
@@ -136,9 +136,10 @@ func (c *Catalog) retryBroken(ctx context.Context, attempt int) bool {
 	return true
 }
 
-// read runs fn on a pooled connection, again on a fresh one if the
-// connection turns out broken.
-func (c *Catalog) read(ctx context.Context, fn func(querier) error) error {
+// run runs fn on a pooled connection, outside a transaction, and again on
+// a fresh one if the connection turns out broken: fn must be safe to
+// repeat (a read, an idempotent write).
+func (c *Catalog) run(ctx context.Context, fn func(querier) error) error {
 	for attempt := 1; ; attempt++ {
 		conn, err := c.pool.Acquire(ctx)
 		if err != nil {

@@ -11,7 +11,7 @@ import (
 
 // Heartbeat records that instance is alive at now.
 func (c *Catalog) Heartbeat(ctx context.Context, instance string, now time.Time) error {
-	err := c.read(ctx, func(q querier) error {
+	err := c.run(ctx, func(q querier) error {
 		_, err := q.Exec(ctx, `INSERT INTO instances (id, seen) VALUES ($1, $2)
 			ON CONFLICT (id) DO UPDATE SET seen = excluded.seen`, instance, now.UnixNano())
 		return err

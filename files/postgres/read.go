@@ -17,7 +17,7 @@ func (c *Catalog) Usage(ctx context.Context, owner string) (int64, error) {
 		return 0, nil
 	}
 	var n int64
-	err := c.read(ctx, func(q querier) error { return q.QueryRow(ctx, usageSQL, owner).Scan(&n) })
+	err := c.run(ctx, func(q querier) error { return q.QueryRow(ctx, usageSQL, owner).Scan(&n) })
 	if err != nil {
 		return 0, fmt.Errorf("catalog usage of %q: %w", owner, err)
 	}
@@ -43,7 +43,7 @@ func (c *Catalog) HasBlob(ctx context.Context, key string) (bool, error) {
 		return false, nil
 	}
 	var ok bool
-	err := c.read(ctx, func(q querier) error {
+	err := c.run(ctx, func(q querier) error {
 		return q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM files WHERE blob = $1)
 			OR EXISTS (SELECT 1 FROM garbage WHERE blob = $1)`, key).Scan(&ok)
 	})
@@ -95,7 +95,7 @@ func (c *Catalog) ForgetGarbage(ctx context.Context) error {
 // for the metrics: both from the per-owner totals the trigger keeps, so
 // a scrape costs the number of owners, not of files.
 func (c *Catalog) Stored(ctx context.Context) (count, bytes int64, err error) {
-	err = c.read(ctx, func(q querier) error {
+	err = c.run(ctx, func(q querier) error {
 		return q.QueryRow(ctx, `SELECT coalesce(sum(files), 0)::bigint, coalesce(sum(bytes), 0)::bigint
 			FROM file_usage`).Scan(&count, &bytes)
 	})
@@ -121,7 +121,7 @@ func (c *Catalog) Records(ctx context.Context, after string, limit int) ([]files
 // records runs a query of recordColumns.
 func (c *Catalog) records(ctx context.Context, sql string, args ...any) ([]files.Record, error) {
 	var out []files.Record
-	err := c.read(ctx, func(q querier) error {
+	err := c.run(ctx, func(q querier) error {
 		out = nil
 		rows, err := q.Query(ctx, sql, args...)
 		if err != nil {
@@ -139,7 +139,7 @@ func (c *Catalog) records(ctx context.Context, sql string, args ...any) ([]files
 // strings runs a query of one text column.
 func (c *Catalog) strings(ctx context.Context, sql string, args ...any) ([]string, error) {
 	var out []string
-	err := c.read(ctx, func(q querier) error {
+	err := c.run(ctx, func(q querier) error {
 		rows, err := q.Query(ctx, sql, args...)
 		if err != nil {
 			return err

@@ -24,7 +24,8 @@ func queueUpsert(b *pgx.Batch, r files.Record) {
 
 // queueDrop puts the blob of a record being replaced or deleted on the
 // garbage list, stamped with this server's clock as the SQLite catalog
-// does: Garbage is asked with a time of the same clock.
+// does: Garbage is asked with a time of a server's clock, so the servers
+// of a cluster need clocks that agree to well within the grace period.
 func queueDrop(b *pgx.Batch, blob string) {
 	b.Queue(`INSERT INTO garbage (blob, dropped) VALUES ($1, $2) ON CONFLICT (blob) DO NOTHING`,
 		blob, time.Now().UnixNano())
