@@ -58,6 +58,9 @@ func TestCatalog(t *testing.T, open NewCatalog) {
 		test func(*testing.T, files.Catalog)
 	}{
 		{"PutLookup", testPutLookup},
+		{"LookupMissing", testLookupMissing},
+		{"PutSameBlob", testPutSameBlob},
+		{"UpdateMovesUsageAndBlob", testUpdateMovesUsageAndBlob},
 		{"PutReplace", testPutReplace},
 		{"Update", testUpdate},
 		{"Delete", testDelete},
@@ -67,6 +70,7 @@ func TestCatalog(t *testing.T, open NewCatalog) {
 		{"OwnedBy", testOwnedBy},
 		{"ListByteOrder", testListByteOrder},
 		{"ListPaging", testListPaging},
+		{"ListUploadedExact", testListUploadedExact},
 		{"ListFilter", testListFilter},
 		{"Records", testRecords},
 	} {
@@ -105,6 +109,86 @@ func testPutLookup(t *testing.T, c files.Catalog) {
 	}
 	if ok, err := c.HasBlob(ctx, "k1"); err != nil || !ok {
 		t.Errorf("HasBlob of a record's blob: %v, %v", ok, err)
+	}
+}
+
+// testLookupMissing: a missing record is files.ErrNotFound itself (callers
+// compare with ==), also for names no catalog could hold (a NUL byte,
+// invalid UTF-8); changes of those find nothing either.
+func testLookupMissing(t *testing.T, c files.Catalog) {
+	ctx := context.Background()
+	mustPut(t, c, record("a", "alice", 1, "k1"))
+	for _, name := range []string{"b", "A", "a\x00", "\xff", "a\xc3"} {
+		if _, err := c.Lookup(ctx, name); err != files.ErrNotFound {
+			t.Errorf("lookup %q: %v, want ErrNotFound itself", name, err)
+		}
+		if err := c.Update(ctx, name, func(*files.Record) error { return nil }); !errors.Is(err, files.ErrNotFound) {
+			t.Errorf("update %q: %v, want ErrNotFound", name, err)
+		}
+		if _, err := c.Delete(ctx, name, func(files.Record) error { return nil }); !errors.Is(err, files.ErrNotFound) {
+			t.Errorf("delete %q: %v, want ErrNotFound", name, err)
+		}
+		if _, err := c.Rename(ctx, name, "c", func(files.Record, *files.Record) error { return nil }); !errors.Is(err, files.ErrNotFound) {
+			t.Errorf("rename %q: %v, want ErrNotFound", name, err)
+		}
+	}
+	if ok, err := c.HasBlob(ctx, "\xff"); err != nil || ok {
+		t.Errorf("HasBlob of an impossible key: %v, %v", ok, err)
+	}
+	if n, err := c.Usage(ctx, "\xff"); err != nil || n != 0 {
+		t.Errorf("usage of an impossible owner: %d, %v", n, err)
+	}
+}
+
+// testPutSameBlob: a replace that keeps the blob (a record rewritten)
+// puts nothing on the garbage list.
+func testPutSameBlob(t *testing.T, c files.Catalog) {
+	ctx := context.Background()
+	mustPut(t, c, record("a", "alice", 1, "k1"))
+	r := record("a", "alice", 1, "k1")
+	r.Hidden = true
+	if old, err := c.Put(ctx, r, allowPut); err != nil || old == nil || old.Blob != "k1" {
+		t.Fatalf("put over the same blob: %+v, %v", old, err)
+	}
+	if keys, err := c.Garbage(ctx, time.Now().Add(time.Minute), 10); err != nil || len(keys) != 0 {
+		t.Errorf("garbage after a put over the same blob: %v, %v", keys, err)
+	}
+	if !mustLookup(t, c, "a").Hidden {
+		t.Error("the rewrite was not stored")
+	}
+}
+
+// testUpdateMovesUsageAndBlob: an update that changes the size, the owner
+// or the blob keeps usage and the garbage list right, as every change does.
+func testUpdateMovesUsageAndBlob(t *testing.T, c files.Catalog) {
+	ctx := context.Background()
+	mustPut(t, c, record("a", "alice", 10, "k1"))
+	mustPut(t, c, record("b", "bob", 1, "k2"))
+	update := func(fn func(*files.Record)) {
+		t.Helper()
+		if err := c.Update(ctx, "a", func(r *files.Record) error { fn(r); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	usage := func(owner string, want int64) {
+		t.Helper()
+		if n, err := c.Usage(ctx, owner); err != nil || n != want {
+			t.Fatalf("usage of %s = %d, %v; want %d", owner, n, err, want)
+		}
+	}
+	update(func(r *files.Record) { r.Size = 4 })
+	usage("alice", 4)
+	update(func(r *files.Record) { r.Owner = "bob" })
+	usage("alice", 0)
+	usage("bob", 5)
+	update(func(r *files.Record) { r.Blob, r.Size = "k3", 6 })
+	usage("bob", 7)
+	keys, err := c.Garbage(ctx, time.Now().Add(time.Minute), 10)
+	if err != nil || !slices.Equal(keys, []string{"k1"}) {
+		t.Fatalf("garbage after an update of the blob: %v, %v; want [k1]", keys, err)
+	}
+	if r := mustLookup(t, c, "a"); r.Blob != "k3" || r.Owner != "bob" || r.Size != 6 {
+		t.Errorf("after the updates: %+v", r)
 	}
 }
 
@@ -192,9 +276,14 @@ func testRename(t *testing.T, c files.Catalog) {
 	if mustLookup(t, c, "a").Blob != "k1" || mustLookup(t, c, "b").Blob != "k2" {
 		t.Fatal("a refused rename changed something")
 	}
-	// Onto itself: nothing changes.
-	if old, err := c.Rename(ctx, "a", "a", allow); err != nil || old != nil {
+	// Onto itself: the check sees the record as both source and
+	// destination, and nothing changes.
+	var self *files.Record
+	if old, err := c.Rename(ctx, "a", "a", func(_ files.Record, d *files.Record) error { self = d; return nil }); err != nil || old != nil {
 		t.Fatalf("rename onto itself: %v, %v", old, err)
+	}
+	if self == nil || self.Blob != "k1" {
+		t.Errorf("rename onto itself: check saw destination %+v, want the record itself", self)
 	}
 	mustLookup(t, c, "a")
 	// To a new name.
@@ -246,8 +335,9 @@ func testGarbage(t *testing.T, c files.Catalog) {
 	if want := []string{"k1", "k2", "k4"}; !slices.Equal(keys, want) {
 		t.Fatalf("garbage %v, want %v", keys, want)
 	}
-	if page, err := c.Garbage(ctx, time.Now().Add(time.Minute), 2); err != nil || len(page) != 2 {
-		t.Errorf("garbage limited to 2: %v, %v", page, err)
+	// Oldest first: k1, k2 and k4 were dropped in that order.
+	if page, err := c.Garbage(ctx, time.Now().Add(time.Minute), 2); err != nil || !slices.Equal(page, []string{"k1", "k2"}) {
+		t.Errorf("garbage limited to 2: %v, %v; want [k1 k2]", page, err)
 	}
 	for _, k := range []string{"k1", "k2", "k3", "k4"} {
 		if ok, err := c.HasBlob(ctx, k); err != nil || !ok {
@@ -338,6 +428,51 @@ func testListByteOrder(t *testing.T, c files.Catalog) {
 	}
 	if got := names(page); !slices.Equal(got, byteOrderNames) {
 		t.Errorf("listed %q, want %q (byte order, no hidden file)", got, byteOrderNames)
+	}
+	all := slices.Sorted(slices.Values(append(slices.Clone(byteOrderNames), h.Name)))
+	if got, err := c.OwnedBy(ctx, "alice"); err != nil || !slices.Equal(got, all) {
+		t.Errorf("OwnedBy: %q, %v; want %q (byte order)", got, err, all)
+	}
+	recs, err := c.Records(ctx, "", 100)
+	var got []string
+	for _, r := range recs {
+		got = append(got, r.Name)
+	}
+	if err != nil || !slices.Equal(got, all) {
+		t.Errorf("Records: %q, %v; want %q (byte order)", got, err, all)
+	}
+	// Paging by key compares as bytes too.
+	if page, err := c.ListPublic(ctx, files.ListQuery{After: &files.File{Name: "a.b"}, Limit: 2}); err != nil || !slices.Equal(names(page), []string{"aB", "ab"}) {
+		t.Errorf("page after \"a.b\": %q, %v; want [aB ab]", names(page), err)
+	}
+}
+
+// testListUploadedExact: upload times keep their nanoseconds, so paging
+// by time neither skips nor repeats files a nanosecond apart.
+func testListUploadedExact(t *testing.T, c files.Catalog) {
+	ctx := context.Background()
+	base := time.Date(2025, 1, 1, 0, 0, 0, 999, time.UTC)
+	want := []string{"c", "a", "b"}
+	for i, n := range want {
+		r := record(n, "o", 1, fmt.Sprint("k", i))
+		r.Uploaded = base.Add(time.Duration(i) * time.Nanosecond)
+		mustPut(t, c, r)
+	}
+	var got []string
+	q := files.ListQuery{Sort: files.SortByUploaded, Limit: 1}
+	for range 10 {
+		page, err := c.ListPublic(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		got = append(got, page[0].Name)
+		q.After = &page[0]
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("paged by upload time: %q, want %q", got, want)
 	}
 }
 
@@ -443,7 +578,7 @@ func testListPaging(t *testing.T, c files.Catalog) {
 
 func testListFilter(t *testing.T, c files.Catalog) {
 	ctx := context.Background()
-	all := []string{"Report.pdf", "report_2.txt", "50%off", "a_b", "axb", "photo"}
+	all := []string{"Report.pdf", "report_2.txt", "50%off", "a_b", "axb", "photo", "café"}
 	for i, n := range all {
 		r := record(n, "o", 1, fmt.Sprint("k", i))
 		r.Hidden = i == 0 || i == 3
@@ -455,6 +590,9 @@ func testListFilter(t *testing.T, c files.Catalog) {
 		"_":      {"report_2.txt"},
 		"a_b":    nil, // a hidden file is never found
 		"x":      {"axb", "report_2.txt"},
+		"CAFÉ":   nil, // only ASCII letters match either case
+		"CAFé":   {"café"},
+		"\xff":   nil, // no name holds invalid UTF-8
 	} {
 		page, err := c.ListPublic(ctx, files.ListQuery{Filter: filter, Limit: 10})
 		if err != nil {
