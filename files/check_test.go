@@ -170,6 +170,7 @@ func TestCheckOrphanAgeIsCommitTime(t *testing.T) {
 		t.Skip("the change time is read on Linux only")
 	}
 	e := newEnv(t)
+	e.requireDiskStore(t)
 	key := commitBlob(t, e.blobs, "written long ago")
 	p, err := e.blobFile(key)
 	if err != nil {

@@ -72,6 +72,9 @@ func TestPutDurableBeforeAnswer(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
+			// An S3 store's content is durable when its PutObject or
+			// CompleteMultipartUpload returns, which Commit waits for.
+			e.requireDiskStore(t)
 			ev := &events{}
 			e.svc.catalog = recordingCatalog{Catalog: e.svc.catalog, ev: ev}
 			e.svc.spool.sync = func(f *os.File) error {

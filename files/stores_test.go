@@ -7,19 +7,25 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/sshelf/sshelf/files"
 	"github.com/sshelf/sshelf/files/disk"
 	"github.com/sshelf/sshelf/files/filestest"
 	"github.com/sshelf/sshelf/files/postgres"
+	s3store "github.com/sshelf/sshelf/files/s3"
 	"github.com/sshelf/sshelf/files/sqlite"
 	"github.com/sshelf/sshelf/internal/pgdb"
 	"github.com/sshelf/sshelf/internal/pgtest"
+	"github.com/sshelf/sshelf/internal/s3test"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
+	"github.com/sshelf/sshelf/internal/throttle/pgthrottle"
 	"github.com/sshelf/sshelf/internal/throttle/sqlitethrottle"
 )
 
 // envStores chooses the stores the rules' tests run on: "" or "embedded"
-// for SQLite and the disk, "postgres" for the PostgreSQL catalog.
+// for SQLite and the disk, "postgres" for the PostgreSQL catalog over the
+// disk, "cluster" for a cluster's: PostgreSQL and an S3 bucket.
 const envStores = "SSHELF_TEST_STORES"
 
 func init() {
@@ -28,8 +34,10 @@ func init() {
 		files.NewStoresForTest = embeddedStores
 	case "postgres":
 		files.NewStoresForTest = postgresStores
+	case "cluster":
+		files.NewStoresForTest = clusterStores
 	default:
-		panic(envStores + "=" + s + ": want embedded or postgres")
+		panic(envStores + "=" + s + ": want embedded, postgres or cluster")
 	}
 }
 
@@ -69,22 +77,50 @@ func diskStores(tb testing.TB, dir string, cat files.Catalog, db *sql.DB) files.
 }
 
 // postgresStores puts the catalog in a new PostgreSQL database; the blobs
-// stay on the disk.
-// TODO: the throttle counters in PostgreSQL too, once its store
-// (internal/throttle/pgthrottle) exists; SQLite beside the blobs till then.
+// and the throttle counts stay on the disk.
 func postgresStores(tb testing.TB, dir string) files.StoresForTest {
 	tb.Helper()
+	return diskStores(tb, dir, postgresCatalog(tb, newPool(tb)), sqliteDB(tb, dir))
+}
+
+// clusterStores are a cluster's: the catalog and the throttle counts in a
+// new PostgreSQL database, the contents in a new S3 bucket.
+func clusterStores(tb testing.TB, dir string) files.StoresForTest {
+	tb.Helper()
 	ctx := context.Background()
-	pool, err := pgdb.Open(ctx, pgtest.Database(tb))
+	pool := newPool(tb)
+	attempts, err := pgthrottle.Open(ctx, pool)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := s3test.Bucket(tb)
+	blobs, err := s3store.Open(ctx, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return files.StoresForTest{
+		Catalog: postgresCatalog(tb, pool), Blobs: blobs, Attempts: attempts,
+		BlobPath: func(key string) (string, error) { return s3test.ObjectPath(tb, cfg, key) },
+	}
+}
+
+func newPool(tb testing.TB) *pgxpool.Pool {
+	tb.Helper()
+	pool, err := pgdb.Open(context.Background(), pgtest.Database(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(pool.Close)
-	cat, err := postgres.New(ctx, pool)
+	return pool
+}
+
+func postgresCatalog(tb testing.TB, pool *pgxpool.Pool) *postgres.Catalog {
+	tb.Helper()
+	cat, err := postgres.New(context.Background(), pool)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return diskStores(tb, dir, cat, sqliteDB(tb, dir))
+	return cat
 }
 
 // The stores together keep a dropped blob for its readers until the

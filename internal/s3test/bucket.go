@@ -2,6 +2,8 @@ package s3test
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -123,4 +125,21 @@ func bucketName(test string) string {
 	}
 	name := strings.TrimRight(b.String(), "-")
 	return name + "-" + randomHex(4)
+}
+
+// ObjectPath returns the file in which the shared gateway keeps key of
+// cfg's bucket (versitygw's posix backend keeps an object as a file named
+// by its key), for tests that damage or remove contents behind the
+// store's back.
+func ObjectPath(t testing.TB, cfg s3store.Config, key string) (string, error) {
+	t.Helper()
+	Endpoint(t)
+	if shared.dir == "" {
+		return "", fmt.Errorf("the shared gateway's folder is unknown (set %s)", EnvDir)
+	}
+	name := key
+	if cfg.Prefix != "" {
+		name = cfg.Prefix + "/" + key
+	}
+	return filepath.Join(shared.dir, cfg.Bucket, filepath.FromSlash(name)), nil
 }

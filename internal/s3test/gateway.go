@@ -30,7 +30,10 @@ const (
 	EnvEndpoint = "SSHELF_TEST_S3"
 	EnvAccess   = "SSHELF_TEST_S3_ACCESS"
 	EnvSecret   = "SSHELF_TEST_S3_SECRET"
-	EnvBinary   = "SSHELF_VERSITYGW"
+	// EnvDir is the folder the shared gateway serves, for tests that
+	// damage an object behind the store's back (see ObjectPath).
+	EnvDir    = "SSHELF_TEST_S3_DIR"
+	EnvBinary = "SSHELF_VERSITYGW"
 )
 
 // versitygwModule is what a missing binary is installed from.
@@ -50,6 +53,7 @@ type Gateway struct {
 var shared struct {
 	once                     sync.Once
 	endpoint, access, secret string
+	dir                      string // the folder it serves; "" unknown
 	err                      error
 }
 
@@ -60,6 +64,7 @@ func Endpoint(t testing.TB) (endpoint, access, secret string) {
 	shared.once.Do(func() {
 		if e := os.Getenv(EnvEndpoint); e != "" {
 			shared.endpoint, shared.access, shared.secret = e, os.Getenv(EnvAccess), os.Getenv(EnvSecret)
+			shared.dir = os.Getenv(EnvDir)
 			if shared.access == "" || shared.secret == "" {
 				shared.err = fmt.Errorf("%s is set, but %s or %s is not", EnvEndpoint, EnvAccess, EnvSecret)
 			}
@@ -83,6 +88,7 @@ func Endpoint(t testing.TB) (endpoint, access, secret string) {
 			return
 		}
 		shared.endpoint, shared.access, shared.secret = g.Endpoint, g.Access, g.Secret
+		shared.dir = filepath.Join(g.dir, "data")
 	})
 	if shared.err != nil {
 		t.Fatalf("s3 gateway: %v", shared.err)
