@@ -141,9 +141,10 @@ func Open(ctx context.Context, opt Options) (*App, error) {
 		Attempts:       st.attempts,
 		Logger:         opt.Logger,
 		Owners:         accounts,
+		Space:          st.space,
 	}
 	if st.embedded != nil {
-		fcfg.Space, fcfg.Spare = st.embedded.disk, st.embedded.reserve
+		fcfg.Spare = st.embedded.reserve
 	}
 	svc := files.NewService(fcfg)
 	observe := ops.LogObserver(opt.Logger)

@@ -66,7 +66,7 @@ func openShared(ctx context.Context, opt Options) (st *stores, err error) {
 				return nil, err
 			}
 		}
-		st.blobs, st.spoolDir = blobs, blobs.TempDir()
+		st.blobs, st.spoolDir, st.space = blobs, blobs.TempDir(), blobs
 		st.ready = append(st.ready, metrics.Check{Name: "blob store", Ask: func(ctx context.Context) error {
 			_, err := blobs.FreeSpace(ctx)
 			return err
@@ -89,7 +89,7 @@ func openShared(ctx context.Context, opt Options) (st *stores, err error) {
 			return nil, err
 		}
 		st.blobs = blobs
-		st.spoolDir = filepath.Join(opt.Data, "spool")
+		st.spoolDir, st.space = filepath.Join(opt.Data, "spool"), dirSpace(opt.Data)
 		st.sharedBlobs = true
 		st.garbageGrace = opt.GarbageGrace
 		if st.garbageGrace == 0 {

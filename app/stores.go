@@ -43,7 +43,10 @@ type stores struct {
 	sessions     sessions.Counter
 	openSessions func(context.Context) error
 
-	spoolDir     string
+	spoolDir string
+	// space is the free space uploads need on this server: the disk
+	// store's, or the spool's with a bucket.
+	space        files.FreeSpace
 	garbageGrace time.Duration
 	sharedBlobs  bool
 	instance     string // "" alone
@@ -79,7 +82,7 @@ func openStores(ctx context.Context, opt Options) (*stores, error) {
 	}
 	st.embedded = e
 	st.catalog, st.stored = e.catalog, e.catalog.Stored
-	st.blobs, st.spoolDir = e.disk, e.disk.TempDir()
+	st.blobs, st.spoolDir, st.space = e.disk, e.disk.TempDir(), e.disk
 	// GarbageGrace 0: the disk store is this server's alone, and a file
 	// open for a download stays readable after its removal.
 	st.garbageGrace = 0
@@ -126,6 +129,11 @@ func (st *stores) close() error {
 	st.closers = nil
 	return nil
 }
+
+// dirSpace is the free space of the file system holding a folder.
+type dirSpace string
+
+func (d dirSpace) FreeSpace(context.Context) (int64, error) { return diskspace.Free(string(d)) }
 
 // describe is what the start-up line says of the stores.
 func (st *stores) describe() []any {
