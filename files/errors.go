@@ -35,7 +35,10 @@ var (
 	ErrConflict         = errors.New("file changed meanwhile; try again")
 	ErrExists           = errors.New("file exists")
 	// ErrBusy: the client's address has too many password checks waiting.
-	ErrBusy        = passhash.ErrBusy
+	ErrBusy = passhash.ErrBusy
+	// ErrUnavailable: a shared catalog or blob store is out of reach; the
+	// stores' own errors match it (errors.Is) and say which.
+	ErrUnavailable = errors.New("storage unavailable, try again later")
 	ErrAccountGone = errors.New("account deleted")
 	// ErrTruncateGrow refuses an SFTP truncate past the end of an upload:
 	// the zeros it would add are work and storage nobody sent.

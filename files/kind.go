@@ -67,6 +67,7 @@ var sentinels = []struct {
 	{ErrExists, KindConflict},
 	{ErrAccountGone, KindConflict},
 	{ErrBusy, KindBusy},
+	{ErrUnavailable, KindBusy},
 	{ErrTruncateGrow, KindUnsupported},
 	{ErrInPlace, KindUnsupported},
 }

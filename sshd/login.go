@@ -1,6 +1,7 @@
 package sshd
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/sshelf/sshelf/auth"
+	"github.com/sshelf/sshelf/internal/passhash"
 )
 
 const (
@@ -71,9 +73,29 @@ func banner(ctx ssh.Context, msg string) {
 // refused shows a limit's refusal to the client.
 func refused(ctx ssh.Context, err error) {
 	var r *auth.Refusal
-	if errors.As(err, &r) {
+	switch {
+	case errors.As(err, &r):
 		banner(ctx, r.Error())
+	case errors.Is(err, passhash.ErrBusy):
+		banner(ctx, err.Error())
+	case !knownRefusal(err):
+		// The accounts could not be read (a shared catalog out of reach):
+		// say so, rather than let the client think the password wrong.
+		banner(ctx, errLoginUnavailable)
 	}
+}
+
+const errLoginUnavailable = "logins cannot be checked now (the server cannot reach its catalog); try again later"
+
+// knownRefusal reports whether err is an answer about the login itself.
+func knownRefusal(err error) bool {
+	for _, e := range []error{auth.ErrDenied, auth.ErrLocked, auth.ErrBadUsername, auth.ErrNoAccount,
+		auth.ErrEmptyPass, context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) passwordAuth(ctx ssh.Context, password string) (ok bool) {

@@ -118,6 +118,12 @@ func (c *Catalog) Lookup(ctx context.Context, name string) (files.Record, error)
 // broken (the server restarted) before anything was committed.
 const maxAttempts = 4
 
+// unavailable marks err, a failure to reach the server, as
+// files.ErrUnavailable for the rules, keeping the cause for the log.
+func unavailable(err error) error {
+	return fmt.Errorf("catalog unreachable: %w (%w)", files.ErrUnavailable, err)
+}
+
 // broken reports whether conn died under err: the server went away or
 // the network failed.
 func broken(conn *pgxpool.Conn, err error) bool {
@@ -143,12 +149,15 @@ func (c *Catalog) run(ctx context.Context, fn func(querier) error) error {
 	for attempt := 1; ; attempt++ {
 		conn, err := c.pool.Acquire(ctx)
 		if err != nil {
-			return err
+			return unavailable(err)
 		}
 		err = fn(conn)
 		dead := broken(conn, err)
 		conn.Release()
 		if !dead || !c.retryBroken(ctx, attempt) {
+			if dead {
+				return unavailable(err)
+			}
 			return err
 		}
 	}
@@ -165,7 +174,7 @@ func (c *Catalog) write(ctx context.Context, fn func(pgx.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		conn, err := c.pool.Acquire(ctx)
 		if err != nil {
-			return err
+			return unavailable(err)
 		}
 		committing := false
 		err = func() error {
@@ -191,6 +200,8 @@ func (c *Catalog) write(ctx context.Context, fn func(pgx.Tx) error) error {
 			continue
 		case isDiskFull(err):
 			return fmt.Errorf("%w (%w)", files.ErrNoSpace, err)
+		case dead:
+			return unavailable(err)
 		}
 		return err
 	}

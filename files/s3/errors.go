@@ -8,15 +8,24 @@ import (
 
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/sshelf/sshelf/files"
 )
 
 // Failures of the store as a whole, as Open, Ping and every operation
 // report them (wrapped, with the cause).
 var (
-	ErrUnreachable  = errors.New("object store unreachable")
-	ErrNoSuchBucket = errors.New("no such bucket")
-	ErrAccessDenied = errors.New("access denied (check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
+	ErrUnreachable  error = unreachableError{}
+	ErrNoSuchBucket       = errors.New("no such bucket")
+	ErrAccessDenied       = errors.New("access denied (check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
 )
+
+// unreachableError is ErrUnreachable: to the rules (files.KindOf) the
+// storage is unavailable, which a client may try again later.
+type unreachableError struct{}
+
+func (unreachableError) Error() string        { return "object store unreachable" }
+func (unreachableError) Is(target error) bool { return target == files.ErrUnavailable }
 
 // bucketError explains a failed check of the bucket.
 func (s *Store) bucketError(err error) error {
