@@ -15,7 +15,6 @@ import (
 	"github.com/sshelf/sshelf/files/postgres"
 	s3store "github.com/sshelf/sshelf/files/s3"
 	"github.com/sshelf/sshelf/files/sqlite"
-	"github.com/sshelf/sshelf/internal/pgdb"
 	"github.com/sshelf/sshelf/internal/pgtest"
 	"github.com/sshelf/sshelf/internal/s3test"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
@@ -106,12 +105,7 @@ func clusterStores(tb testing.TB, dir string) files.StoresForTest {
 
 func newPool(tb testing.TB) *pgxpool.Pool {
 	tb.Helper()
-	pool, err := pgdb.Open(context.Background(), pgtest.Database(tb))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(pool.Close)
-	return pool
+	return pgtest.Pool(tb, pgtest.Database(tb))
 }
 
 func postgresCatalog(tb testing.TB, pool *pgxpool.Pool) *postgres.Catalog {

@@ -10,19 +10,12 @@ import (
 	"github.com/sshelf/sshelf/auth"
 	"github.com/sshelf/sshelf/auth/authtest"
 	"github.com/sshelf/sshelf/auth/postgres"
-	"github.com/sshelf/sshelf/internal/pgdb"
 	"github.com/sshelf/sshelf/internal/pgtest"
 )
 
 func open(t *testing.T, url string) *postgres.Store {
 	t.Helper()
-	ctx := context.Background()
-	pool, err := pgdb.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	s, err := postgres.Open(ctx, pool)
+	s, err := postgres.Open(context.Background(), pgtest.Pool(t, url))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,19 +9,13 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/sshelf/sshelf/internal/pgdb"
 	"github.com/sshelf/sshelf/internal/pgtest"
 )
 
 // openPool opens a pool of its own onto url, as one server instance does.
 func openPool(t testing.TB, url string) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgdb.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool
+	return pgtest.Pool(t, url)
 }
 
 func openCatalog(t testing.TB, url string) *Catalog {

@@ -15,19 +15,12 @@ import (
 
 	"github.com/sshelf/sshelf/hostkeys"
 	"github.com/sshelf/sshelf/hostkeys/pghostkeys"
-	"github.com/sshelf/sshelf/internal/pgdb"
 	"github.com/sshelf/sshelf/internal/pgtest"
 )
 
 func open(t *testing.T, url string) *pghostkeys.Store {
 	t.Helper()
-	ctx := context.Background()
-	pool, err := pgdb.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	s, err := pghostkeys.Open(ctx, pool)
+	s, err := pghostkeys.Open(context.Background(), pgtest.Pool(t, url))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,9 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sshelf/sshelf/internal/pgdb"
 )
 
 // EnvURL names the admin URL of a PostgreSQL server for the tests.
@@ -114,4 +117,16 @@ func Private(tb testing.TB) *Server {
 func (s *Server) NewDatabase(tb testing.TB) string {
 	tb.Helper()
 	return createDatabase(tb, s.AdminURL())
+}
+
+// Pool opens a pool on the database at url for tb, closed when tb ends:
+// one per "server instance" in tests of several.
+func Pool(tb testing.TB, url string) *pgxpool.Pool {
+	tb.Helper()
+	pool, err := pgdb.Open(context.Background(), url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(pool.Close)
+	return pool
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/sshelf/sshelf/internal/pgdb"
 	"github.com/sshelf/sshelf/internal/pgtest"
 	"github.com/sshelf/sshelf/internal/sessions"
 	"github.com/sshelf/sshelf/internal/sessions/pgsessions"
@@ -18,12 +17,7 @@ import (
 
 func openPool(t *testing.T, url string) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgdb.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool
+	return pgtest.Pool(t, url)
 }
 
 // openCounter opens a counter of its own pool on url, as one server of a

@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/sshelf/sshelf/internal/pgdb"
 	"github.com/sshelf/sshelf/internal/pgtest"
 	"github.com/sshelf/sshelf/internal/throttle"
 	"github.com/sshelf/sshelf/internal/throttle/pgthrottle"
@@ -17,12 +16,7 @@ import (
 
 func openPool(t *testing.T, url string) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgdb.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool
+	return pgtest.Pool(t, url)
 }
 
 func openStore(t *testing.T, pool *pgxpool.Pool) *pgthrottle.Store {
