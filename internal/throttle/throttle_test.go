@@ -3,7 +3,6 @@ package throttle_test
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"github.com/sshelf/sshelf/internal/sqlitedb"
 	"github.com/sshelf/sshelf/internal/throttle"
 	"github.com/sshelf/sshelf/internal/throttle/sqlitethrottle"
+	"github.com/sshelf/sshelf/internal/throttle/throttletest"
 )
 
 // clock is a manual clock for SetClock.
@@ -53,36 +53,6 @@ func newLimiter(t *testing.T, p throttle.Policy) (*throttle.Limiter, *clock, *sq
 	c := newClock()
 	l.SetClock(c.Now)
 	return l, c, db
-}
-
-// fail reserves and fails one attempt on keys; it reports whether the
-// failure locked a key.
-func fail(t *testing.T, l *throttle.Limiter, keys ...string) bool {
-	t.Helper()
-	ctx := context.Background()
-	tk, err := l.Reserve(ctx, keys...)
-	if err != nil {
-		t.Fatalf("Reserve(%q): %v", keys, err)
-	}
-	_, locked, err := tk.Fail(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return locked
-}
-
-// refused returns the refusal of keys now, or nil.
-func refused(t *testing.T, l *throttle.Limiter, keys ...string) *throttle.Refused {
-	t.Helper()
-	err := l.Blocked(context.Background(), keys...)
-	if err == nil {
-		return nil
-	}
-	var r *throttle.Refused
-	if !errors.As(err, &r) {
-		t.Fatalf("Blocked(%q): %v", keys, err)
-	}
-	return r
 }
 
 func TestDelay(t *testing.T) {
@@ -155,14 +125,14 @@ func TestDisabledAndNil(t *testing.T) {
 func TestPrune(t *testing.T) {
 	t.Parallel()
 	l, c, db := newLimiter(t, throttle.Policy{MaxFailures: 2, Window: time.Minute, Lockout: 10 * time.Minute})
-	fail(t, l, "locked")
-	fail(t, l, "locked")
+	throttletest.MustFail(t, l, "locked")
+	throttletest.MustFail(t, l, "locked")
 	for i := range 600 {
-		fail(t, l, fmt.Sprintf("addr-%d", i))
+		throttletest.MustFail(t, l, fmt.Sprintf("addr-%d", i))
 	}
 	c.Advance(2 * time.Minute) // failures expired; the lockout is still in force
 	for i := range 300 {       // enough reservations to trigger a prune
-		fail(t, l, fmt.Sprintf("new-%d", i))
+		throttletest.MustFail(t, l, fmt.Sprintf("new-%d", i))
 	}
 	var n int
 	if err := db.QueryRow(`SELECT COUNT(*) FROM throttle_attempts`).Scan(&n); err != nil {
@@ -171,7 +141,7 @@ func TestPrune(t *testing.T) {
 	if n > 300 {
 		t.Errorf("%d attempt rows after expiry, want at most the 300 new ones", n)
 	}
-	if refused(t, l, "locked") == nil {
+	if throttletest.RefusalOf(t, l, "locked") == nil {
 		t.Error("pruning dropped a lockout in force")
 	}
 }
@@ -182,9 +152,9 @@ func TestSurvivesReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "t.db")
 	p := throttle.Policy{MaxFailures: 1, Window: time.Hour, Lockout: time.Hour}
 	db := openDB(t, path)
-	fail(t, throttle.New(openStore(t, db), p), "k")
+	throttletest.MustFail(t, throttle.New(openStore(t, db), p), "k")
 	db.Close()
-	if refused(t, throttle.New(openStore(t, openDB(t, path)), p), "k") == nil {
+	if throttletest.RefusalOf(t, throttle.New(openStore(t, openDB(t, path)), p), "k") == nil {
 		t.Fatal("the lockout did not survive reopening the database")
 	}
 }

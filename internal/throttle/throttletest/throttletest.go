@@ -65,9 +65,9 @@ func newLimiter(t *testing.T, open func(t *testing.T) throttle.Store, p throttle
 	return l, c
 }
 
-// fail reserves and fails one attempt on keys; it reports whether the
+// MustFail reserves and fails one attempt on keys; it reports whether the
 // failure locked a key.
-func fail(t *testing.T, l *throttle.Limiter, keys ...string) bool {
+func MustFail(t *testing.T, l *throttle.Limiter, keys ...string) bool {
 	t.Helper()
 	ctx := context.Background()
 	tk, err := l.Reserve(ctx, keys...)
@@ -81,8 +81,8 @@ func fail(t *testing.T, l *throttle.Limiter, keys ...string) bool {
 	return locked
 }
 
-// refused returns the refusal of keys now, or nil.
-func refused(t *testing.T, l *throttle.Limiter, keys ...string) *throttle.Refused {
+// RefusalOf returns the refusal of keys now, or nil.
+func RefusalOf(t *testing.T, l *throttle.Limiter, keys ...string) *throttle.Refused {
 	t.Helper()
 	err := l.Blocked(context.Background(), keys...)
 	if err == nil {
@@ -105,18 +105,18 @@ func testLockout(t *testing.T, open func(t *testing.T) throttle.Store) {
 			c := newClock()
 			l.SetClock(c.Now)
 			for i := 1; i < max; i++ {
-				if fail(t, l, key) {
+				if MustFail(t, l, key) {
 					t.Fatalf("failure %d of %d locked", i, max)
 				}
-				if r := refused(t, l, key); r != nil {
+				if r := RefusalOf(t, l, key); r != nil {
 					t.Fatalf("blocked after %d of %d failures: %v", i, max, r)
 				}
 			}
 			start := c.Now()
-			if !fail(t, l, key) {
+			if !MustFail(t, l, key) {
 				t.Fatalf("failure %d did not lock", max)
 			}
-			r := refused(t, l, key)
+			r := RefusalOf(t, l, key)
 			if r == nil || r.Key != key || !r.Until.Equal(start.Add(5*time.Minute)) || r.Wait != 5*time.Minute {
 				t.Fatalf("after %d failures: %+v, want %s until %v", max, r, key, start.Add(5*time.Minute))
 			}
@@ -124,7 +124,7 @@ func testLockout(t *testing.T, open func(t *testing.T) throttle.Store) {
 			if _, err := l.Reserve(ctx, other, key); !errors.As(err, &r) || r.Key != key {
 				t.Fatalf("Reserve with a locked key: %v", err)
 			}
-			if r := refused(t, l, other); r != nil {
+			if r := RefusalOf(t, l, other); r != nil {
 				t.Fatal("another key is blocked (by a refused reservation?)")
 			}
 			// A success elsewhere that forgets the key's attempts does not
@@ -137,15 +137,15 @@ func testLockout(t *testing.T, open func(t *testing.T) throttle.Store) {
 				t.Fatal(err)
 			}
 			c.Advance(5*time.Minute - time.Nanosecond)
-			if r := refused(t, l, key); r == nil || r.Wait != time.Second {
+			if r := RefusalOf(t, l, key); r == nil || r.Wait != time.Second {
 				t.Fatalf("just before the end: %+v, want blocked for 1s (rounded up)", r)
 			}
 			c.Advance(time.Nanosecond)
-			if r := refused(t, l, key); r != nil {
+			if r := RefusalOf(t, l, key); r != nil {
 				t.Fatalf("still blocked when the lockout ended: %+v", r)
 			}
 			// The count started over at the lockout.
-			if max > 1 && fail(t, l, key) {
+			if max > 1 && MustFail(t, l, key) {
 				t.Fatal("one failure after a lockout locks again")
 			}
 		})
@@ -154,15 +154,15 @@ func testLockout(t *testing.T, open func(t *testing.T) throttle.Store) {
 
 func testWindow(t *testing.T, open func(t *testing.T) throttle.Store) {
 	l, c := newLimiter(t, open, throttle.Policy{MaxFailures: 3, Window: 10 * time.Minute, Lockout: time.Hour})
-	fail(t, l, "k") // t=0
+	MustFail(t, l, "k") // t=0
 	c.Advance(6 * time.Minute)
-	fail(t, l, "k")            // t=6
+	MustFail(t, l, "k")        // t=6
 	c.Advance(4 * time.Minute) // t=10: the first is exactly Window old and no longer counts
-	if fail(t, l, "k") {       // t=10: two within the window
+	if MustFail(t, l, "k") {   // t=10: two within the window
 		t.Fatal("locked by failures spread over more than the window")
 	}
 	c.Advance(time.Minute)
-	if !fail(t, l, "k") { // t=11: three within the window (6, 10, 11)
+	if !MustFail(t, l, "k") { // t=11: three within the window (6, 10, 11)
 		t.Fatal("not locked by three failures within the window")
 	}
 }
@@ -301,7 +301,7 @@ func testFailAcrossHandles(t *testing.T, open func(t *testing.T) throttle.Store)
 	if locks.Load() != 1 {
 		t.Errorf("%d failures reported locking the key, want exactly one", locks.Load())
 	}
-	if refused(t, limiters[0], "user") == nil || refused(t, limiters[1], "user") == nil {
+	if RefusalOf(t, limiters[0], "user") == nil || RefusalOf(t, limiters[1], "user") == nil {
 		t.Error("8 failures across two handles did not lock the key for both")
 	}
 }
@@ -319,13 +319,13 @@ func testFullWhilePending(t *testing.T, open func(t *testing.T) throttle.Store) 
 	if _, err := l.Reserve(ctx, "k"); err != nil {
 		t.Fatal(err)
 	}
-	if r := refused(t, l, "k"); r == nil || r.Wait != 10*time.Minute {
+	if r := RefusalOf(t, l, "k"); r == nil || r.Wait != 10*time.Minute {
 		t.Fatalf("full of pending attempts: %+v, want blocked for the lockout", r)
 	}
 	if err := a.Refund(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if r := refused(t, l, "k"); r != nil {
+	if r := RefusalOf(t, l, "k"); r != nil {
 		t.Fatalf("after a refund: %+v", r)
 	}
 
@@ -341,7 +341,7 @@ func testFullWhilePending(t *testing.T, open func(t *testing.T) throttle.Store) 
 		c2.Advance(20 * time.Minute)
 	}
 	// Kept at 0 and 20 minutes, now 40: the first expires in 20.
-	if r := refused(t, cap, "signup"); r == nil || r.Wait != 20*time.Minute {
+	if r := RefusalOf(t, cap, "signup"); r == nil || r.Wait != 20*time.Minute {
 		t.Fatalf("window cap: %+v, want blocked for 20m", r)
 	}
 	c2.Advance(20 * time.Minute)
@@ -353,8 +353,8 @@ func testFullWhilePending(t *testing.T, open func(t *testing.T) throttle.Store) 
 func testRefundForgets(t *testing.T, open func(t *testing.T) throttle.Store) {
 	ctx := context.Background()
 	l, _ := newLimiter(t, open, throttle.Policy{MaxFailures: 3, Window: time.Hour, Lockout: time.Hour})
-	fail(t, l, "addr", "user")
-	fail(t, l, "addr", "user")
+	MustFail(t, l, "addr", "user")
+	MustFail(t, l, "addr", "user")
 	tk, err := l.Reserve(ctx, "addr", "user")
 	if err != nil {
 		t.Fatal(err)
@@ -362,10 +362,10 @@ func testRefundForgets(t *testing.T, open func(t *testing.T) throttle.Store) {
 	if err := tk.Refund(ctx, "user"); err != nil { // a success forgets the account's failures
 		t.Fatal(err)
 	}
-	if fail(t, l, "user") || fail(t, l, "user") {
+	if MustFail(t, l, "user") || MustFail(t, l, "user") {
 		t.Fatal("failures before a success still counted on the forgotten key")
 	}
-	if !fail(t, l, "addr") {
+	if !MustFail(t, l, "addr") {
 		t.Fatal("the refund forgot the other key's failures too")
 	}
 }
@@ -380,7 +380,7 @@ func testClear(t *testing.T, open func(t *testing.T) throttle.Store) {
 	other := throttle.New(open(t), p)
 	other.SetClock(c.Now)
 	for _, k := range []string{"addr/1.2.3.4", "addr/1.2.3.45", "file/alice/a", "file/alice/b", "file/alice2/a", "file/alice%/a"} {
-		fail(t, l, k)
+		MustFail(t, l, k)
 	}
 	n, err := other.Clear(ctx, []string{"addr/1.2.3.4", "addr/none"}, []string{"file/alice/", ""})
 	if err != nil || n != 3 {
@@ -388,7 +388,7 @@ func testClear(t *testing.T, open func(t *testing.T) throttle.Store) {
 	}
 	for k, want := range map[string]bool{"addr/1.2.3.4": false, "addr/1.2.3.45": true, "file/alice/a": false,
 		"file/alice/b": false, "file/alice2/a": true, "file/alice%/a": true} {
-		if got := refused(t, l, k) != nil; got != want {
+		if got := RefusalOf(t, l, k) != nil; got != want {
 			t.Errorf("%s blocked = %v, want %v", k, got, want)
 		}
 	}
