@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -19,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/files/internal/sqlcat"
 	"github.com/sshelf/sshelf/internal/pgdb"
 )
 
@@ -64,23 +64,10 @@ func storable(s string) bool {
 	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
-const recordColumns = `name, owner, size, hidden, password_hash, sha256, uploaded, blob`
+const recordColumns = sqlcat.RecordColumns
 
-type rowScanner interface{ Scan(...any) error }
-
-func scanRecord(row rowScanner) (files.Record, error) {
-	var r files.Record
-	var uploaded int64
-	err := row.Scan(&r.Name, &r.Owner, &r.Size, &r.Hidden, &r.PasswordHash, &r.SHA256, &uploaded, &r.Blob)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return files.Record{}, files.ErrNotFound
-	}
-	if err != nil {
-		return files.Record{}, err
-	}
-	r.Protected = r.PasswordHash != ""
-	r.Uploaded = time.Unix(0, uploaded).UTC()
-	return r, nil
+func scanRecord(row sqlcat.Scanner) (files.Record, error) {
+	return sqlcat.ScanRecord(row, pgx.ErrNoRows)
 }
 
 // querier is a connection or a transaction.

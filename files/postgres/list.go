@@ -6,12 +6,12 @@ import (
 	"slices"
 
 	"github.com/sshelf/sshelf/files"
-	"github.com/sshelf/sshelf/files/internal/sqlpage"
+	"github.com/sshelf/sshelf/files/internal/sqlcat"
 )
 
 // pageSQL is PostgreSQL's: ILIKE under the columns' "C" collation folds
 // ASCII letters only, as SQLite's LIKE does.
-var pageSQL = sqlpage.Dialect{
+var pageSQL = sqlcat.Dialect{
 	NotHidden: "NOT hidden",
 	Like:      "ILIKE",
 	Arg:       func(n int) string { return fmt.Sprintf("$%d", n) },
@@ -28,7 +28,7 @@ func (c *Catalog) ListPublic(ctx context.Context, q files.ListQuery) ([]files.Fi
 	if a := q.After; a != nil && !storable(a.Name) {
 		return nil, fmt.Errorf("list after %q: %w", a.Name, errUnstorable)
 	}
-	page, args := sqlpage.Page(pageSQL, q)
+	page, args := sqlcat.Page(pageSQL, q)
 	query := `SELECT ` + recordColumns + ` FROM files ` + page
 	recs, err := c.records(ctx, query, args...)
 	if err != nil {

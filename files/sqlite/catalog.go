@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sshelf/sshelf/files"
+	"github.com/sshelf/sshelf/files/internal/sqlcat"
 	"github.com/sshelf/sshelf/internal/sqlitedb"
 )
 
@@ -112,23 +113,10 @@ func usage(ctx context.Context, q querier, owner string) (int64, error) {
 	return n, err
 }
 
-const recordColumns = `name, owner, size, hidden, password_hash, sha256, uploaded, blob`
+const recordColumns = sqlcat.RecordColumns
 
-type rowScanner interface{ Scan(...any) error }
-
-func scanRecord(row rowScanner) (files.Record, error) {
-	var r files.Record
-	var uploaded int64
-	err := row.Scan(&r.Name, &r.Owner, &r.Size, &r.Hidden, &r.PasswordHash, &r.SHA256, &uploaded, &r.Blob)
-	if errors.Is(err, sql.ErrNoRows) {
-		return files.Record{}, files.ErrNotFound
-	}
-	if err != nil {
-		return files.Record{}, err
-	}
-	r.Protected = r.PasswordHash != ""
-	r.Uploaded = time.Unix(0, uploaded).UTC()
-	return r, nil
+func scanRecord(row sqlcat.Scanner) (files.Record, error) {
+	return sqlcat.ScanRecord(row, sql.ErrNoRows)
 }
 
 type querier interface {

@@ -6,11 +6,11 @@ import (
 	"slices"
 
 	"github.com/sshelf/sshelf/files"
-	"github.com/sshelf/sshelf/files/internal/sqlpage"
+	"github.com/sshelf/sshelf/files/internal/sqlcat"
 )
 
 // pageSQL is SQLite's.
-var pageSQL = sqlpage.Dialect{
+var pageSQL = sqlcat.Dialect{
 	NotHidden: "hidden = 0",
 	Like:      "LIKE",
 	Arg:       func(int) string { return "?" },
@@ -20,7 +20,7 @@ var pageSQL = sqlpage.Dialect{
 // ListPublic pages through public files in q's order by key: the rows
 // strictly after (or before) q.After in (sort column, name) order.
 func (c *Catalog) ListPublic(ctx context.Context, q files.ListQuery) ([]files.File, error) {
-	page, args := sqlpage.Page(pageSQL, q)
+	page, args := sqlcat.Page(pageSQL, q)
 	query := `SELECT ` + recordColumns + ` FROM files ` + page
 	rows, err := c.db.QueryContext(ctx, query, args...)
 	if err != nil {

@@ -1,7 +1,8 @@
-// Package sqlpage writes the SQL of one page of public files (ListPublic)
-// for the SQL catalogs: the filter, the key the page starts after, the
-// order, the limit. Each catalog reads the rows its own way.
-package sqlpage
+// Package sqlcat is what the SQL catalogs (SQLite, PostgreSQL) share: the
+// columns of a record and how a row becomes one, and the SQL of one page of
+// public files (ListPublic): the filter, the key the page starts after, the
+// order, the limit.
+package sqlcat
 
 import (
 	"fmt"
