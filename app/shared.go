@@ -34,9 +34,11 @@ import (
 // contents elsewhere.
 func openShared(ctx context.Context, opt Options) (st *stores, err error) {
 	st = &stores{instance: newInstanceID()}
+	// The deferred close needs its own copy: a failing return sets st to nil.
+	opened := st
 	defer func() {
 		if err != nil {
-			st.close()
+			opened.close()
 		}
 	}()
 	var embedded *embeddedStores
