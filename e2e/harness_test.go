@@ -201,6 +201,15 @@ func startServer(t *testing.T, extraFlags ...string) *server {
 
 func (in *instance) start(t *testing.T) *server {
 	t.Helper()
+	s := in.launch(t)
+	s.await(t)
+	return s
+}
+
+// launch starts the server process without waiting for it to listen
+// (await does), so that several servers can start at once.
+func (in *instance) launch(t *testing.T) *server {
+	t.Helper()
 	if !in.newKeys {
 		in.seedHostKeys(t)
 	}
@@ -250,7 +259,12 @@ func (in *instance) start(t *testing.T) *server {
 			t.Logf("server log (%s):\n%s", s.addr, tail(s.logText(), 40))
 		}
 	})
+	return s
+}
 
+// await waits for a launched server's "listening" line.
+func (s *server) await(t *testing.T) {
+	t.Helper()
 	select {
 	case addr := <-s.listening:
 		host, port, err := net.SplitHostPort(addr)
@@ -266,7 +280,6 @@ func (in *instance) start(t *testing.T) *server {
 	case <-time.After(startTimeout):
 		t.Fatalf("sshelf serve did not log msg=listening within %v\nlog:\n%s", startTimeout, s.logText())
 	}
-	return s
 }
 
 // seedHostKeys copies the shared host keys into DATA/hostkeys unless it
@@ -366,6 +379,30 @@ func (s *server) stop(t *testing.T) {
 			<-s.done
 		}
 	})
+}
+
+// kill ends the server process with SIGKILL, as a crash of its host
+// would, and waits for it to be gone.
+func (s *server) kill(t *testing.T) {
+	t.Helper()
+	s.stopOnce.Do(func() {
+		if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			t.Errorf("SIGKILL to sshelf serve: %v", err)
+		}
+		<-s.done
+	})
+}
+
+// instanceID is the instance id on the "listening" line (a server on
+// shared stores), or "".
+func (s *server) instanceID() string {
+	for _, m := range s.jsonLines() {
+		if m["msg"] == "listening" {
+			id, _ := m["instance"].(string)
+			return id
+		}
+	}
+	return ""
 }
 
 // restart stops s and starts a new server on the same data directory.
