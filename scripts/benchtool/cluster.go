@@ -30,7 +30,7 @@ type cluster struct {
 }
 
 func runCluster(ctx context.Context, c config) error {
-	start := time.Now()
+	start, startLoad := time.Now(), loadAverage()
 	e, err := newEnv(ctx, c)
 	if err != nil {
 		return err
@@ -42,6 +42,7 @@ func runCluster(ctx context.Context, c config) error {
 		return err
 	}
 	rep := &clusterReport{cfg: c, machine: describeMachine(), server: e.server, client: e.clientAt, stores: cl.stores}
+	rep.loadAvg[0] = startLoad
 	if c.only == "" || c.only == "transfer" {
 		logf("== transfers: %s, %s, embedded vs cluster", human(c.size), plural(c.rounds, "round"))
 		if err := clusterTransfers(ctx, e, c, cl, rep); err != nil {
@@ -59,7 +60,7 @@ func runCluster(ctx context.Context, c config) error {
 	for _, t := range append([]*target{cl.embedded}, cl.nodes...) {
 		rep.warnings = append(rep.warnings, serverWarnings{t.name, t.log.count(), t.log.first()})
 	}
-	rep.elapsed = time.Since(start)
+	rep.elapsed, rep.loadAvg[1] = time.Since(start), loadAverage()
 	return writeTable(c.out, rep.markdown())
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"time"
 )
@@ -18,6 +19,7 @@ type clusterReport struct {
 	client   place
 	stores   *sharedStores
 	elapsed  time.Duration
+	loadAvg  [2]string                       // the machine's load averages at the start and the end
 	order    []string                        // ways in first-seen order
 	mbs      map[string]map[string][]float64 // way -> embedded|cluster -> MB/s
 	rss      map[string]map[string]int64     // way -> embedded|cluster -> largest peak RSS
@@ -56,6 +58,15 @@ func (r *clusterReport) addTransfer(way, kind string, mbs float64, rss int64) {
 	r.rss[way][kind] = max(r.rss[way][kind], rss)
 }
 
+// loadAverage is /proc/loadavg's first three fields.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], ", ")
+	}
+	return "?"
+}
+
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
 func (r *clusterReport) markdown() string {
@@ -69,11 +80,11 @@ func (r *clusterReport) markdown() string {
 		mode = "large"
 	}
 	fmt.Fprintf(&b, "## sshelf cluster (PostgreSQL + S3) vs embedded (SQLite + disk) (%s run, %s)\n\n", mode, time.Now().UTC().Format("2006-01-02 15:04 UTC"))
-	fmt.Fprintf(&b, "Machine: %s\n\n", r.machine)
+	fmt.Fprintf(&b, "Machine: %s. Load average (1, 5, 15 min) at the start %s, at the end %s.\n\n", r.machine, r.loadAvg[0], r.loadAvg[1])
 	fmt.Fprintf(&b, "Embedded: `sshelf serve --data DIR` (SQLite catalog, contents in DIR). Cluster: `sshelf serve --catalog postgres://... "+
-		"--blobs s3://...` on PostgreSQL %s (scripts/postgres: a throw-away server with fsync off, like a test server) and %s "+
-		"(scripts/s3-gateway: an S3 gateway onto a local folder), on loopback. Every server's files, PostgreSQL's and the gateway's: "+
-		"%s, under %s. Client's files: %s, under %s.\n\n",
+		"--blobs s3://...` on PostgreSQL %s, started by scripts/postgres (a throw-away server with fsync off, like a test server), "+
+		"and %s, started by scripts/s3-gateway (an S3 gateway onto a local folder), both on loopback and on the same 2 cores. "+
+		"Every server's files, PostgreSQL's and the gateway's: %s, under %s. Client's files: %s, under %s.\n\n",
 		r.stores.postgres, r.stores.gateway, r.server.mount, r.server.dir, r.client.mount, r.client.dir)
 	if len(r.order) > 0 {
 		fmt.Fprintf(&b, "Transfers of a %s file through one cluster instance and through the embedded server, %s interleaved, "+
