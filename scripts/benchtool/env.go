@@ -41,7 +41,8 @@ type env struct {
 
 	mu       sync.Mutex
 	procs    []*exec.Cmd
-	sshdUser string // the temporary account sshd logs in, if one was made
+	stops    []func() // run at cleanup, after the processes, newest first
+	sshdUser string   // the temporary account sshd logs in, if one was made
 }
 
 // target is one server as the clients see it.
@@ -51,6 +52,8 @@ type target struct {
 	user    string
 	hostKey gossh.PublicKey
 	pid     int
+	// log counts the server's warnings and errors (sshelf only).
+	log *serverLog
 	// remote is where a file named name lives, for sftp and scp.
 	remote func(name string) string
 	// putCmd and getCmd are the exec commands that store stdin as name
@@ -87,8 +90,12 @@ func newEnv(ctx context.Context, c config) (*env, error) {
 		}
 		*p.to = place{dir: p.dir, mount: m}
 	}
+	check := checkSpace
+	if c.cluster {
+		check = func(server, client place, size int64) error { return checkClusterSpace(server, client, size, c.rounds) }
+	}
 	if c.only == "" || c.only == "transfer" {
-		if err := checkSpace(e.server, e.clientAt, c.size); err != nil {
+		if err := check(e.server, e.clientAt, c.size); err != nil {
 			e.cleanup()
 			return nil, err
 		}
@@ -120,6 +127,14 @@ func writeKey(path string, priv ed25519.PrivateKey) error {
 	return os.WriteFile(path, pem.EncodeToMemory(blk), 0o600)
 }
 
+// atCleanup registers fn to run at cleanup, once the processes started
+// are stopped: stopping the cluster's PostgreSQL and S3 gateway.
+func (e *env) atCleanup(fn func()) {
+	e.mu.Lock()
+	e.stops = append(e.stops, fn)
+	e.mu.Unlock()
+}
+
 // start runs a server process in its own process group, so that cleanup
 // can stop it and every child it forked (sshd forks per connection).
 func (e *env) start(cmd *exec.Cmd) error {
@@ -138,7 +153,8 @@ func (e *env) start(cmd *exec.Cmd) error {
 func (e *env) cleanup() {
 	e.mu.Lock()
 	procs := e.procs
-	e.procs = nil
+	stops := e.stops
+	e.procs, e.stops = nil, nil
 	e.mu.Unlock()
 	for _, p := range procs {
 		syscall.Kill(-p.Process.Pid, syscall.SIGTERM)
@@ -150,6 +166,9 @@ func (e *env) cleanup() {
 			syscall.Kill(-p.Process.Pid, syscall.SIGKILL)
 			<-done
 		}
+	}
+	for i := len(stops) - 1; i >= 0; i-- {
+		stops[i]()
 	}
 	if e.sshdUser != "" {
 		exec.Command("userdel", "-f", e.sshdUser).Run()
@@ -221,18 +240,36 @@ func (e *env) addKnownHost(port int, key gossh.PublicKey) error {
 // startSshelf creates users (each with the client key) in data and serves
 // it on a loopback port.
 func (e *env) startSshelf(ctx context.Context, data string, users ...string) (*target, error) {
+	return e.startSshelfWith(ctx, sshelfRun{name: "sshelf", data: data, users: users})
+}
+
+// sshelfRun is how one sshelf server is started.
+type sshelfRun struct {
+	name  string   // the target's name in the logs and the table
+	data  string   // --data
+	users []string // accounts to create with the client key (none: they exist)
+	login string   // the account the transfers use (default users[0])
+	args  []string // more flags for serve
+	env   []string // more environment, for serve and user (SSHELF_CATALOG, ...)
+}
+
+func (e *env) startSshelfWith(ctx context.Context, r sshelfRun) (*target, error) {
 	// `sshelf user` works on an existing data directory only.
-	if err := os.MkdirAll(data, 0o700); err != nil {
+	if err := os.MkdirAll(r.data, 0o700); err != nil {
 		return nil, err
 	}
-	for _, u := range users {
-		cmd := exec.CommandContext(ctx, e.sshelf, "user", "key", "add", u, "--data", data)
+	environ := append(os.Environ(), r.env...)
+	for _, u := range r.users {
+		cmd := exec.CommandContext(ctx, e.sshelf, "user", "key", "add", u, "--data", r.data)
+		cmd.Env = environ
 		cmd.Stdin = strings.NewReader(e.pubLn + "\n")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("sshelf user key add %s: %v: %s", u, err, out)
 		}
 	}
-	cmd := exec.Command(e.sshelf, "serve", "--listen", "127.0.0.1:0", "--data", data, "--log-format", "json")
+	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data", r.data, "--log-format", "json"}, r.args...)
+	cmd := exec.Command(e.sshelf, args...)
+	cmd.Env = environ
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
@@ -241,18 +278,25 @@ func (e *env) startSshelf(ctx context.Context, data string, users ...string) (*t
 		return nil, err
 	}
 	addrc := make(chan string, 1)
+	warns := &serverLog{}
 	go func() {
 		// Read the log to its end: the server logs every operation and
 		// must never block on a full pipe.
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
-			var l struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "listening" {
+			var l struct{ Msg, Addr, Level string }
+			if json.Unmarshal(sc.Bytes(), &l) != nil {
+				continue
+			}
+			if l.Msg == "listening" {
 				select {
 				case addrc <- l.Addr:
 				default:
 				}
+			}
+			if l.Level == "WARN" || l.Level == "ERROR" {
+				warns.add(sc.Text())
 			}
 		}
 		io.Copy(io.Discard, stderr)
@@ -261,13 +305,13 @@ func (e *env) startSshelf(ctx context.Context, data string, users ...string) (*t
 	select {
 	case addr = <-addrc:
 	case <-time.After(60 * time.Second):
-		return nil, errors.New("sshelf did not log \"listening\" within 60 s")
+		return nil, fmt.Errorf("%s did not log \"listening\" within 60 s (warnings: %s)", r.name, warns.first())
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 	_, portS, _ := net.SplitHostPort(addr)
 	port, _ := strconv.Atoi(portS)
-	b, err := os.ReadFile(filepath.Join(data, "hostkeys", "ssh_host_ed25519_key.pub"))
+	b, err := os.ReadFile(filepath.Join(r.data, "hostkeys", "ssh_host_ed25519_key.pub"))
 	if err != nil {
 		return nil, err
 	}
@@ -278,12 +322,49 @@ func (e *env) startSshelf(ctx context.Context, data string, users ...string) (*t
 	if err := e.addKnownHost(port, hk); err != nil {
 		return nil, err
 	}
+	login := r.login
+	if login == "" && len(r.users) > 0 {
+		login = r.users[0]
+	}
 	return &target{
-		name: "sshelf", port: port, user: users[0], hostKey: hk, pid: cmd.Process.Pid,
+		name: r.name, port: port, user: login, hostKey: hk, pid: cmd.Process.Pid, log: warns,
 		remote: func(n string) string { return n },
 		putCmd: func(n string) string { return "put " + n },
 		getCmd: func(n string) string { return "get " + n },
 	}, nil
+}
+
+// serverLog keeps the count and the first few of a server's warning and
+// error log lines, for the report.
+type serverLog struct {
+	mu    sync.Mutex
+	n     int
+	lines []string
+}
+
+func (l *serverLog) add(line string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.n++
+	if len(l.lines) < 5 {
+		l.lines = append(l.lines, line)
+	}
+}
+
+// count and first report what add kept.
+func (l *serverLog) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.n
+}
+
+func (l *serverLog) first() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.lines) == 0 {
+		return "none"
+	}
+	return strings.Join(l.lines, "; ")
 }
 
 // startSSHD runs a private OpenSSH sshd: its own config, host key and
@@ -414,4 +495,25 @@ func (e *env) dial(t *target, user string) (*gossh.Client, error) {
 		HostKeyAlgorithms: []string{t.hostKey.Type()},
 		Timeout:           60 * time.Second,
 	})
+}
+
+// dialWithin is dial with a deadline on the whole connection: every read
+// and write after d fails.
+func (e *env) dialWithin(t *target, user string, d time.Duration) (*gossh.Client, error) {
+	conn, err := net.DialTimeout("tcp", t.addr(), 60*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	conn.SetDeadline(time.Now().Add(d))
+	cc, chans, reqs, err := gossh.NewClientConn(conn, t.addr(), &gossh.ClientConfig{
+		User:              user,
+		Auth:              []gossh.AuthMethod{gossh.PublicKeys(e.signer)},
+		HostKeyCallback:   gossh.FixedHostKey(t.hostKey),
+		HostKeyAlgorithms: []string{t.hostKey.Type()},
+	})
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return gossh.NewClient(cc, chans, reqs), nil
 }

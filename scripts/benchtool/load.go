@@ -20,9 +20,21 @@ const loadFileSize = 16 << 10
 // the way: the test measures the server, not its per-user cap.
 const usersPerAccount = 50
 
+// loadLimits lift sshelf's caps on connections and sessions per client
+// address and in total, which every load worker, all on 127.0.0.1, would
+// otherwise hit at once (defaults: 10 connections before login and 50
+// sessions per address): the test measures the server, not its flood
+// protection, as sshd's MaxStartups does for OpenSSH.
+var loadLimits = []string{
+	"--max-sessions", "0", "--max-sessions-per-address", "0",
+	"--max-unauthenticated", "0", "--max-unauthenticated-per-address", "0",
+	"--max-connections-per-address", "0",
+}
+
 // loadStats is one run of n concurrent workers against one server.
 type loadStats struct {
 	ops, errors int
+	wall        time.Duration
 	opsPerSec   float64
 	lat         []time.Duration
 	firstErr    string
@@ -36,7 +48,8 @@ func runLoad(ctx context.Context, e *env, c config, n int, rep *report) error {
 	for i := range accounts {
 		accounts[i] = fmt.Sprintf("load%d", i)
 	}
-	sh, err := e.startSshelf(ctx, filepath.Join(e.dir, fmt.Sprintf("sshelf-load-%d", n)), accounts...)
+	sh, err := e.startSshelfWith(ctx, sshelfRun{name: "sshelf", data: filepath.Join(e.dir, fmt.Sprintf("sshelf-load-%d", n)),
+		users: accounts, args: loadLimits})
 	if err != nil {
 		return err
 	}
@@ -58,7 +71,7 @@ func runLoad(ctx context.Context, e *env, c config, n int, rep *report) error {
 			if t.name == "sshelf" {
 				userOf = func(i int) string { return accounts[i/usersPerAccount] }
 			}
-			st := loadOnce(ctx, e, t, n, c.loadIters, userOf)
+			st := loadOnce(ctx, e, func(int) *target { return t }, n, c.loadIters, userOf)
 			rep.addLoad(n, t.name, st)
 			logf("round %d %-7s %4d sessions: %6.1f ops/s p50 %v p99 %v errors %d %s", r+1, t.name, n,
 				st.opsPerSec, pct(st.lat, 50), pct(st.lat, 99), st.errors, st.firstErr)
@@ -67,7 +80,9 @@ func runLoad(ctx context.Context, e *env, c config, n int, rep *report) error {
 	return nil
 }
 
-func loadOnce(ctx context.Context, e *env, t *target, n, iters int, userOf func(int) string) loadStats {
+// loadOnce runs n workers at once, worker i against targetOf(i) as
+// userOf(i), each iters times oneOp.
+func loadOnce(ctx context.Context, e *env, targetOf func(int) *target, n, iters int, userOf func(int) string) loadStats {
 	var (
 		mu    sync.Mutex
 		st    loadStats
@@ -83,7 +98,7 @@ func loadOnce(ctx context.Context, e *env, t *target, n, iters int, userOf func(
 			<-ready
 			for k := 0; k < iters && ctx.Err() == nil; k++ {
 				start := time.Now()
-				err := oneOp(e, t, userOf(i), fmt.Sprintf("load-%d-%d", i, k), data)
+				err := oneOp(e, targetOf(i), userOf(i), fmt.Sprintf("load-%d-%d", i, k), data)
 				d := time.Since(start)
 				mu.Lock()
 				st.ops++
@@ -102,14 +117,19 @@ func loadOnce(ctx context.Context, e *env, t *target, n, iters int, userOf func(
 	start := time.Now()
 	close(ready)
 	wg.Wait()
-	st.opsPerSec = float64(st.ops-st.errors) / time.Since(start).Seconds()
+	st.wall = time.Since(start)
+	st.opsPerSec = float64(st.ops-st.errors) / st.wall.Seconds()
 	sort.Slice(st.lat, func(i, j int) bool { return st.lat[i] < st.lat[j] })
 	return st
 }
 
+// opDeadline bounds one operation of the concurrency test: a stuck
+// session counts as an error instead of holding up the run.
+const opDeadline = 2 * time.Minute
+
 // oneOp is login + put + get + verify, each command in its own session.
 func oneOp(e *env, t *target, user, name string, data []byte) error {
-	c, err := e.dial(t, user)
+	c, err := e.dialWithin(t, user, opDeadline)
 	if err != nil {
 		return fmt.Errorf("login: %w", err)
 	}

@@ -33,6 +33,7 @@ type config struct {
 	large        bool     // the 10 GiB memory run (issue 14)
 	ways         []string // transfer kinds to run: exec, sftp, scp (empty: all)
 	profile      string   // a transfer to profile the sshelf server during, or ""
+	cluster      bool     // the cluster run (issue 12) instead of the comparison with sshd
 }
 
 func main() {
@@ -49,6 +50,7 @@ func main() {
 	flag.Var(&size, "size", "size of the transferred file, e.g. 64M, 1G, 10G (default 1G, quick 128M, large 10G)")
 	flag.BoolVar(&c.large, "large", false, "memory run: 10 GiB up and down through exec and sftp, 1 round, transfers only")
 	flag.StringVar(&waysList, "ways", "", "transfer kinds to run, comma-separated: exec, sftp, scp (default all; large exec,sftp)")
+	flag.BoolVar(&c.cluster, "cluster", false, "cluster run: sshelf on PostgreSQL + S3 against the embedded default (transfers, then sessions over two instances); writes bench-results/cluster.md")
 	flag.StringVar(&c.profile, "profile", "", "after the rounds, one more transfer of this kind (e.g. \"sftp put\") to sshelf under perf record")
 	flag.Parse()
 	if c.sshelfBin == "" {
@@ -68,6 +70,25 @@ func main() {
 		}
 		if waysList == "" {
 			waysList = "exec,sftp"
+		}
+	}
+	if c.cluster {
+		if c.profile != "" {
+			fmt.Fprintln(os.Stderr, "benchtool: --profile measures the comparison with sshd, not --cluster")
+			os.Exit(2)
+		}
+		if c.only == "catalog" {
+			fmt.Fprintln(os.Stderr, "benchtool: --cluster has the parts transfer and load")
+			os.Exit(2)
+		}
+		if !c.quick {
+			defSessions = "500"
+		}
+		if waysList == "" {
+			waysList = "exec,sftp"
+		}
+		if !isSet("out") {
+			c.out = "bench-results/cluster.md"
 		}
 	}
 	if size > 0 {
@@ -112,6 +133,9 @@ func main() {
 }
 
 func runAll(ctx context.Context, c config) error {
+	if c.cluster {
+		return runCluster(ctx, c)
+	}
 	start := time.Now()
 	e, err := newEnv(ctx, c)
 	if err != nil {
@@ -142,15 +166,26 @@ func runAll(ctx context.Context, c config) error {
 		}
 	}
 	rep.elapsed = time.Since(start)
-	table := rep.markdown()
+	return writeTable(c.out, rep.markdown())
+}
+
+// isSet says whether the command line gave the flag name.
+func isSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// writeTable prints table and writes it to out.
+func writeTable(out, table string) error {
 	fmt.Print(table)
-	if err := os.MkdirAll(filepath.Dir(c.out), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(c.out, []byte(table), 0o644); err != nil {
+	if err := os.WriteFile(out, []byte(table), 0o644); err != nil {
 		return err
 	}
-	logf("written to %s", c.out)
+	logf("written to %s", out)
 	return nil
 }
 
