@@ -45,6 +45,12 @@ func (s spool) create(ctx context.Context, blobs Blobs) (*spoolFile, error) {
 	if st, ok := blobs.(Streamer); ok {
 		w.stream = &stream{to: st, ctx: context.WithoutCancel(ctx)}
 	}
+	if _, ok := blobs.(Adopter); !ok {
+		// The content leaves this disk for the store and the spool file
+		// is deleted: nothing syncs it, so writing it back early is
+		// disk work for nothing.
+		w.behind.off = true
+	}
 	return w, nil
 }
 

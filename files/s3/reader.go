@@ -19,6 +19,12 @@ import (
 // bytes on it rather than making a new request.
 const skipLimit = 1 << 20
 
+// backLimit is how far behind the response's position ReadAt is served
+// from the bytes it last gave: an SFTP server's workers read slightly out
+// of order (the read at X+32K often comes before the one at X), and
+// without this each late read would cost a new ranged GET.
+const backLimit = 1 << 20
+
 // reader reads an object through one open GET at a time, from some offset
 // to the end. Reads in order, by Read or by ReadAt at growing offsets (as
 // SFTP reads), go on the same response; a read elsewhere opens another.
@@ -29,10 +35,14 @@ type reader struct {
 	name string
 	size int64
 
-	mu     sync.Mutex
-	pos    int64         // where Read goes on
-	body   io.ReadCloser // nil if none is open
-	at     int64         // the offset of body's next byte
+	mu   sync.Mutex
+	pos  int64         // where Read goes on
+	body io.ReadCloser // nil if none is open
+	at   int64         // the offset of body's next byte
+	// recent holds the last bytes body gave, those at [at-len(recent),
+	// at); nil until the first ReadAt (a plain Read needs none).
+	recent []byte
+	gets   int // ranged GETs made after Open's, for tests
 	closed bool
 }
 
@@ -72,6 +82,9 @@ func (r *reader) Read(p []byte) (int, error) {
 func (r *reader) ReadAt(p []byte, off int64) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.recent == nil {
+		r.recent = make([]byte, 0, 2*backLimit)
+	}
 	return r.readAt(p, off)
 }
 
@@ -99,12 +112,16 @@ func (r *reader) readAt(p []byte, off int64) (int, error) {
 // fill reads len(p) bytes at off, all there are. A response that breaks
 // off (a connection closed while idle) is reopened once.
 func (r *reader) fill(p []byte, off int64) (int, error) {
-	done := 0
+	done := r.fromRecent(p, off)
+	if done == len(p) {
+		return done, nil
+	}
 	for try := 0; ; try++ {
 		if err := r.seek(off + int64(done)); err != nil {
 			return done, err
 		}
 		n, err := io.ReadFull(r.body, p[done:])
+		r.remember(p[done : done+n])
 		r.at += int64(n)
 		done += n
 		if err == nil {
@@ -126,7 +143,11 @@ func (r *reader) fill(p []byte, off int64) (int, error) {
 // seek makes body's next byte the one at off.
 func (r *reader) seek(off int64) error {
 	if r.body != nil && off > r.at && off-r.at <= skipLimit {
-		n, err := io.CopyN(io.Discard, r.body, off-r.at)
+		var skipped io.Writer = io.Discard
+		if r.recent != nil {
+			skipped = rememberer{r} // the late read of these comes soon
+		}
+		n, err := io.CopyN(skipped, r.body, off-r.at)
 		r.at += n
 		if err != nil {
 			r.drop()
@@ -143,7 +164,45 @@ func (r *reader) seek(off int64) error {
 		return r.s.fail("read blob "+r.key, err)
 	}
 	r.body, r.at = out.Body, off
+	r.gets++
+	if r.recent != nil {
+		r.recent = r.recent[:0] // it held the bytes before the old position
+	}
 	return nil
+}
+
+// fromRecent copies into p what recent holds of the bytes at off.
+func (r *reader) fromRecent(p []byte, off int64) int {
+	start := r.at - int64(len(r.recent))
+	if off < start || off >= r.at {
+		return 0
+	}
+	return copy(p, r.recent[off-start:])
+}
+
+// remember keeps b, the bytes body just gave, as the newest of recent,
+// and at most backLimit of them.
+func (r *reader) remember(b []byte) {
+	if r.recent == nil {
+		return
+	}
+	if len(b) >= backLimit {
+		r.recent = append(r.recent[:0], b[len(b)-backLimit:]...)
+		return
+	}
+	if len(r.recent)+len(b) > cap(r.recent) {
+		keep := min(len(r.recent), backLimit-len(b))
+		r.recent = r.recent[:copy(r.recent, r.recent[len(r.recent)-keep:])]
+	}
+	r.recent = append(r.recent, b...)
+}
+
+// rememberer is recent as a writer, for the bytes a forward skip passes.
+type rememberer struct{ r *reader }
+
+func (w rememberer) Write(b []byte) (int, error) {
+	w.r.remember(b)
+	return len(b), nil
 }
 
 func (r *reader) drop() {

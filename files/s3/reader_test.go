@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	s3store "github.com/sshelf/sshelf/files/s3"
 	"github.com/sshelf/sshelf/internal/testkit"
 )
 
@@ -36,7 +37,7 @@ func TestReaderPatterns(t *testing.T) {
 	off := int64(0)
 	for i := range 200 {
 		n := rng.IntN(64 << 10)
-		switch rng.IntN(4) {
+		switch rng.IntN(5) {
 		case 0: // on in order, by Read
 			got, exp := make([]byte, n), make([]byte, n)
 			gn, gerr := io.ReadFull(r, got)
@@ -50,6 +51,8 @@ func TestReaderPatterns(t *testing.T) {
 			off += int64(rng.IntN(2 << 20))
 		case 3: // anywhere
 			off = rng.Int64N(size + 100)
+		case 4: // a little behind, as SFTP's late reads
+			off -= rng.Int64N(min(off, 1<<20) + 1)
 		}
 		got, exp := make([]byte, n), make([]byte, n)
 		gn, gerr := r.ReadAt(got, off)
@@ -64,6 +67,41 @@ func TestReaderPatterns(t *testing.T) {
 	}
 	if _, err := r.ReadAt(make([]byte, 1), 0); err == nil {
 		t.Error("ReadAt after Close succeeded")
+	}
+}
+
+// An SFTP server's workers read a few requests out of order; those late
+// reads are served from what the response already gave, not by a new GET.
+func TestReaderSFTPOrderOneGet(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	const chunk, size = 32 << 10, 8 << 20
+	content := testkit.RandBytes(t, size)
+	key, err := s.Put(ctx, bytes.NewReader(content), size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Open(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got := make([]byte, size)
+	// Groups of 8 requests, each group's reads in reversed order.
+	for g := 0; g < size; g += 8 * chunk {
+		for i := 7; i >= 0; i-- {
+			off := g + i*chunk
+			if _, err := r.ReadAt(got[off:off+chunk], int64(off)); err != nil {
+				t.Fatalf("ReadAt %d: %v", off, err)
+			}
+		}
+	}
+	if !bytes.Equal(got, content) {
+		t.Fatal("content differs")
+	}
+	if n := s3store.ReaderGets(r); n != 0 {
+		t.Errorf("%d more GETs after Open's, want none", n)
 	}
 }
 
