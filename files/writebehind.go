@@ -10,10 +10,17 @@ import (
 // file only at the end costs seconds on a real disk (1.7 s per GiB was
 // measured), while the network sat idle. So as an upload grows, the kernel
 // is asked to start writing back each writeBehindChunk behind the front
-// (sync_file_range, which returns at once), and to finish the chunk two
-// behind before more is written, so dirty memory stays bounded. The final
+// (sync_file_range, which returns at once), and to finish the chunk
+// writeBehindLag behind before more is written, so dirty memory stays
+// bounded. The final
 // fdatasync then has little left to do; the guarantee is the same.
 const writeBehindChunk = 8 << 20
+
+// writeBehindLag is how many chunks behind the front the writer waits for
+// write-back to finish: enough that a disk's pauses do not stall a
+// transfer at once, few enough that dirty memory per upload stays bounded
+// (writeBehindLag+1 chunks).
+const writeBehindLag = 4
 
 // writeBehind follows the front of a spool file.
 type writeBehind struct {
@@ -29,7 +36,7 @@ func (wb *writeBehind) wrote(f *os.File, start, end int64) {
 	if wb.off || end <= start || end <= wb.next {
 		return
 	}
-	if start > wb.next+2*writeBehindChunk {
+	if start > wb.next+writeBehindLag*writeBehindChunk {
 		wb.next = start - start%writeBehindChunk
 	}
 	fd := int(f.Fd())
@@ -38,7 +45,7 @@ func (wb *writeBehind) wrote(f *os.File, start, end int64) {
 			wb.off = true // e.g. a file system without it: the final sync does it all
 			return
 		}
-		if prev := wb.next - 2*writeBehindChunk; prev >= 0 {
+		if prev := wb.next - writeBehindLag*writeBehindChunk; prev >= 0 {
 			_ = unix.SyncFileRange(fd, prev, writeBehindChunk,
 				unix.SYNC_FILE_RANGE_WAIT_BEFORE|unix.SYNC_FILE_RANGE_WRITE|unix.SYNC_FILE_RANGE_WAIT_AFTER)
 		}
