@@ -107,20 +107,28 @@ func (c *Catalog) Put(ctx context.Context, rec files.Record, check func(*files.R
 	return replaced, nil
 }
 
+// lockExisting locks name and returns its record, or files.ErrNotFound.
+func lockExisting(ctx context.Context, tx pgx.Tx, name string) (files.Record, error) {
+	recs, _, err := lockAndLookup(ctx, tx, "", false, name)
+	if err != nil {
+		return files.Record{}, err
+	}
+	if recs[0] == nil {
+		return files.Record{}, files.ErrNotFound
+	}
+	return *recs[0], nil
+}
+
 // Update applies fn to the record named name, under the name's lock.
 func (c *Catalog) Update(ctx context.Context, name string, fn func(*files.Record) error) error {
 	if !storable(name) {
 		return fmt.Errorf("catalog update %q: %w", name, files.ErrNotFound)
 	}
 	err := c.write(ctx, func(tx pgx.Tx) error {
-		recs, _, err := lockAndLookup(ctx, tx, "", false, name)
+		r, err := lockExisting(ctx, tx, name)
 		if err != nil {
 			return err
 		}
-		if recs[0] == nil {
-			return files.ErrNotFound
-		}
-		r := *recs[0]
 		old := r.Blob
 		if err := fn(&r); err != nil {
 			return err
@@ -149,14 +157,10 @@ func (c *Catalog) Delete(ctx context.Context, name string, check func(files.Reco
 	}
 	var deleted files.Record
 	err := c.write(ctx, func(tx pgx.Tx) error {
-		recs, _, err := lockAndLookup(ctx, tx, "", false, name)
+		r, err := lockExisting(ctx, tx, name)
 		if err != nil {
 			return err
 		}
-		if recs[0] == nil {
-			return files.ErrNotFound
-		}
-		r := *recs[0]
 		if err := check(r); err != nil {
 			return err
 		}
