@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,7 +18,7 @@ import (
 func TestServerRestart(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	srv := private(t)
+	srv := pgtest.Private(t)
 	// The test server commits asynchronously, and Stop is a crash: the
 	// last commits would be lost unless this session waits for them.
 	url := srv.NewDatabase(t) + "&synchronous_commit=on"
@@ -93,17 +91,6 @@ func idlePool(t *testing.T, url string, n int) *pgxpool.Pool {
 		conn.Release()
 	}
 	return pool
-}
-
-// private is pgtest.Private, made to work as root: the test's temporary
-// folder (where Private puts the server's) sits in a folder only root may
-// enter, which the postgres user then cannot reach.
-// TODO(pgtest): open the folder in pgtest.Private and drop this.
-func private(t *testing.T) *pgtest.Server {
-	if os.Geteuid() == 0 {
-		os.Chmod(filepath.Dir(t.TempDir()), 0o755)
-	}
-	return pgtest.Private(t)
 }
 
 // A write waiting for a name's lock gives up when its context ends.
