@@ -43,13 +43,7 @@ func TestClusterCatalogOutage(t *testing.T) {
 	if err := pg.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var last result
-	if !pollUntil(30*time.Second, func() bool {
-		last = do(t, srv, "alice", pw, []byte("stored after"), "put", "after.txt")
-		return last.code == 0
-	}) {
-		t.Fatalf("put after the catalog came back: %v", last)
-	}
+	putWhenBack(t, srv, "alice", pw, "catalog")
 	names := lsNames(t, srv, "alice", pw)
 	if !contains(names, "before.txt") || !contains(names, "after.txt") || contains(names, "during.txt") {
 		t.Errorf("ls after the outage = %q, want before.txt and after.txt, not during.txt", names)
@@ -84,14 +78,21 @@ func TestClusterBucketOutage(t *testing.T) {
 	}
 
 	gw.Restart(t)
-	var last result
-	if !pollUntil(30*time.Second, func() bool {
-		last = do(t, srv, "bob", pw, []byte("stored after"), "put", "after.txt")
-		return last.code == 0
-	}) {
-		t.Fatalf("put after the bucket came back: %v", last)
-	}
+	putWhenBack(t, srv, "bob", pw, "bucket")
 	if got := string(get(t, srv, "bob", pw, "before.txt")); got != "stored before" {
 		t.Errorf("before.txt after the outage = %q", got)
+	}
+}
+
+// putWhenBack waits (bounded) until a put of after.txt works again, once
+// the store that went away is back.
+func putWhenBack(t *testing.T, srv *server, user, pw, store string) {
+	t.Helper()
+	var last result
+	if !pollUntil(30*time.Second, func() bool {
+		last = do(t, srv, user, pw, []byte("stored after"), "put", "after.txt")
+		return last.code == 0
+	}) {
+		t.Fatalf("put after the %s came back: %v", store, last)
 	}
 }
