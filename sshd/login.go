@@ -1,7 +1,6 @@
 package sshd
 
 import (
-	"context"
 	"crypto/sha256"
 	"errors"
 	"strconv"
@@ -78,7 +77,7 @@ func refused(ctx ssh.Context, err error) {
 		banner(ctx, r.Error())
 	case errors.Is(err, passhash.ErrBusy):
 		banner(ctx, err.Error())
-	case !knownRefusal(err):
+	case !auth.IsAnswer(err):
 		// The accounts could not be read (a shared catalog out of reach):
 		// say so, rather than let the client think the password wrong.
 		banner(ctx, errLoginUnavailable)
@@ -86,17 +85,6 @@ func refused(ctx ssh.Context, err error) {
 }
 
 const errLoginUnavailable = "logins cannot be checked now (the server cannot reach its catalog); try again later"
-
-// knownRefusal reports whether err is an answer about the login itself.
-func knownRefusal(err error) bool {
-	for _, e := range []error{auth.ErrDenied, auth.ErrLocked, auth.ErrBadUsername, auth.ErrNoAccount,
-		auth.ErrEmptyPass, context.Canceled, context.DeadlineExceeded} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
-}
 
 func (s *Server) passwordAuth(ctx ssh.Context, password string) (ok bool) {
 	defer s.recoverAuth(ctx, "password", &ok)
