@@ -58,3 +58,31 @@ func TestClusterSessionsPerUser(t *testing.T) {
 		t.Errorf("the put held open on A is not listed on B")
 	}
 }
+
+// Rule 8 across a cluster: wrong download passwords spread over both
+// servers add up, and the file is refused on both once they reach the
+// limit, the right password included.
+func TestClusterFilePasswordThrottle(t *testing.T) {
+	t.Parallel()
+	catalog, bucket := pgtest.Database(t), s3test.Bucket(t)
+	flags := []string{"--file-password-max-failures", "4", "--file-password-delay", "1ms"}
+	a := sharedInstance(t, catalog, bucket, flags...).start(t)
+	b := sharedInstance(t, catalog, bucket, flags...).start(t)
+	put(t, a, "alice", alicePW, "t.txt", []byte("guarded"), "--password", "right")
+	login(t, a, "bob", bobPW)
+	for i, srv := range []*server{a, b, a, b} {
+		r := do(t, srv, "bob", bobPW, nil, "get", "t.txt", "--password", "wrong")
+		expectErr(t, r, 1, "sshelf: get: t.txt: ", "wrong download password try")
+		// The fourth failure is the one that locks the file, and says so.
+		if i < 3 && strings.Contains(strings.ToLower(string(r.stderr)), "later") {
+			t.Fatalf("try %d (of 4 allowed) already refused as throttled: %q", i+1, r.stderr)
+		}
+	}
+	for name, srv := range map[string]*server{"A": a, "B": b} {
+		r := do(t, srv, "bob", bobPW, nil, "get", "t.txt", "--password", "right")
+		expectErr(t, r, 1, "sshelf: get: t.txt: ", "the right password on "+name+" after 4 wrong ones spread over both")
+		if !strings.Contains(strings.ToLower(string(r.stderr)), "later") {
+			t.Errorf("on %s the refusal should say to try again later: %q", name, r.stderr)
+		}
+	}
+}
