@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"sync"
 )
 
@@ -37,11 +39,31 @@ func (s *Service) Open(ctx context.Context, user, name, password string) (*Downl
 	if err := s.checkPassword(ctx, user, rec, password); err != nil {
 		return nil, err
 	}
-	r, err := s.blobs.Open(ctx, rec.Blob)
-	if err != nil {
-		return nil, err
+	for attempt := 1; ; attempt++ {
+		r, err := s.blobs.Open(ctx, rec.Blob)
+		if err == nil {
+			return &Download{File: rec.File, r: r, h: sha256.New()}, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) || attempt == 3 {
+			return nil, err
+		}
+		// Replaced between the lookup and the open, and the old content
+		// already removed (the disk store keeps no grace period): read
+		// the new version instead.
+		again, lerr := s.catalog.Lookup(ctx, name)
+		if lerr != nil {
+			return nil, lerr
+		}
+		if again.Blob == rec.Blob {
+			return nil, err // the content itself is missing
+		}
+		if again.PasswordHash != rec.PasswordHash {
+			if err := s.checkPassword(ctx, user, again, password); err != nil {
+				return nil, err
+			}
+		}
+		rec = again
 	}
-	return &Download{File: rec.File, r: r, h: sha256.New()}, nil
 }
 
 // Read reads the content in order.
