@@ -419,3 +419,33 @@ func TestLargeTransfersKeepServerMemoryFlat(t *testing.T) {
 		t.Errorf("server peak RSS %d kB for 1 GiB transfers: memory is not flat", kb)
 	}
 }
+
+// Issue 14: OpenSSH's sftp asks for the server's limits@openssh.com and
+// sizes its requests by them, as it does with OpenSSH's own server (255 KiB
+// both ways, not the 32 KiB it falls back to). The transfers stay whole.
+func TestSFTPClientUsesTheServersLimits(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	dir := t.TempDir()
+	content := testkit.RandBytes(t, 5<<20+333)
+	writeLocal(t, dir, "big.bin", content, 0o644)
+	batch := filepath.Join(t.TempDir(), "batch")
+	if err := os.WriteFile(batch, []byte("put big.bin\nget big.bin back.bin\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args, env := srv.clientArgs(alice())
+	args = append(args, "-vvv", "-b", batch, "alice@"+srv.host)
+	r := runClient(t, dir, env, 0, "sftp", args...)
+	if r.code != 0 {
+		t.Fatalf("sftp: %v", r)
+	}
+	if want := "using 261120 / 261120"; !strings.Contains(string(r.stderr), want) {
+		t.Errorf("sftp's debug output lacks %q: the client did not take the server's limits", want)
+	}
+	if got := readLocal(t, filepath.Join(dir, "back.bin")); testkit.SHA256Hex(got) != testkit.SHA256Hex(content) {
+		t.Error("downloaded content differs")
+	}
+	if fi := info(t, srv, "alice", defaultPasswd, "big.bin"); fi.SHA256 != testkit.SHA256Hex(content) {
+		t.Errorf("recorded %+v", fi)
+	}
+}

@@ -46,7 +46,8 @@ func (s *Server) handleSFTP(sess ssh.Session) {
 // newSFTPServer is the request server of one SFTP session over rwc,
 // behind the guard that keeps pkg/sftp from a crash (sftp_guard.go).
 func newSFTPServer(fs *sftpSession, rwc io.ReadWriteCloser) *sftp.RequestServer {
-	return sftp.NewRequestServer(newSFTPGuard(rwc), sftp.Handlers{FileGet: fs, FilePut: fs, FileCmd: fs, FileList: fs})
+	return sftp.NewRequestServer(newSFTPGuard(rwc), sftp.Handlers{FileGet: fs, FilePut: fs, FileCmd: fs, FileList: fs},
+		sftp.WithRSMaxTxPacket(sftpMaxRead))
 }
 
 // sftpSession is one SFTP session: who, the session's environment, and the

@@ -2,6 +2,7 @@ package sshd
 
 import (
 	"encoding/binary"
+	"errors"
 	"io"
 	"sync"
 )
@@ -24,55 +25,143 @@ type sftpGuard struct {
 
 	in   frameCounter // pkg/sftp reads on one goroutine only
 	wait int64        // answers needed before the next frame goes in
+	// pending holds bytes read from the client ahead of pkg/sftp
+	// (sftp_limits.go), pendingErr how the client's stream ended after them.
+	pending    []byte
+	pendingErr error
 
 	mu       sync.Mutex
 	cond     *sync.Cond
-	out      frameCounter // answers written
 	answered int64
 	closed   bool
+
+	// wmu orders writes: pkg/sftp's, which may take two calls per frame,
+	// and the guard's own answers, which go between frames only.
+	wmu     sync.Mutex
+	wcond   *sync.Cond
+	out     frameCounter // answers written
+	version []byte       // pkg/sftp's VERSION, gathered until whole
+	wclosed bool
 }
 
 func newSFTPGuard(rwc io.ReadWriteCloser) *sftpGuard {
 	g := &sftpGuard{rwc: rwc}
 	g.cond = sync.NewCond(&g.mu)
+	g.wcond = sync.NewCond(&g.wmu)
 	return g
 }
 
 // Read passes the client's bytes on, never past the end of a frame, and
 // holds the frame after an open until the open is answered.
 func (g *sftpGuard) Read(p []byte) (int, error) {
-	if g.in.inFrame() == 0 && g.wait > 0 {
-		g.mu.Lock()
-		for g.answered < g.wait && !g.closed {
-			g.cond.Wait()
+	if g.in.inFrame() == 0 && len(g.pending) == 0 && g.pendingErr == nil {
+		// Answers needed first: the open's, and enough that at most
+		// sftpInFlight requests are in pkg/sftp at once.
+		if need := max(g.wait, g.in.frames-sftpInFlight+1); need > 0 {
+			g.mu.Lock()
+			for g.answered < need && !g.closed {
+				g.cond.Wait()
+			}
+			closed := g.closed
+			g.mu.Unlock()
+			if closed {
+				return 0, io.EOF
+			}
+			g.wait = 0
 		}
-		closed := g.closed
-		g.mu.Unlock()
-		if closed {
-			return 0, io.EOF
+		if err := g.peek(); err != nil {
+			g.pendingErr = err
 		}
-		g.wait = 0
 	}
 	if rest := g.in.rest(); int64(len(p)) > rest {
 		p = p[:rest]
 	}
-	n, err := g.rwc.Read(p)
+	var n int
+	var err error
+	switch {
+	case len(g.pending) > 0:
+		n = copy(p, g.pending)
+		g.pending = g.pending[n:]
+	case g.pendingErr != nil:
+		if errors.Is(g.pendingErr, io.EOF) && g.in.inFrame() > 0 {
+			g.pendingErr = io.ErrUnexpectedEOF
+		}
+		return 0, g.pendingErr
+	default:
+		n, err = g.rwc.Read(p)
+	}
 	if done, typ := g.in.scan(p[:n]); done > 0 && (typ == sftpOpen || typ == sftpOpendir) {
 		g.wait = g.in.frames // this open is the last frame read
 	}
 	return n, err
 }
 
-// Write passes pkg/sftp's answers on and counts them.
+// Write passes pkg/sftp's answers on and counts them. Its VERSION goes out
+// whole, with the limits extension added.
 func (g *sftpGuard) Write(p []byte) (int, error) {
-	n, err := g.rwc.Write(p)
-	g.mu.Lock()
-	if done, _ := g.out.scan(p[:n]); done > 0 {
-		g.answered += int64(done)
-		g.cond.Broadcast()
+	g.wmu.Lock()
+	defer g.wmu.Unlock()
+	if g.out.frames == 0 {
+		return g.writeVersion(p)
 	}
-	g.mu.Unlock()
+	n, err := g.rwc.Write(p)
+	g.wrote(p[:n])
 	return n, err
+}
+
+// writeVersion gathers the first frame pkg/sftp writes, its VERSION, and
+// writes it with the limits extension once whole.
+func (g *sftpGuard) writeVersion(p []byte) (int, error) {
+	done, _ := g.out.scan(p)
+	if done == 0 {
+		g.version = append(g.version, p...)
+		return len(p), nil
+	}
+	// The frame ends in p: after it, at most more frames, passed on.
+	frameLen := 4 + int(binary.BigEndian.Uint32(append(g.version, p...)[:4]))
+	head := frameLen - len(g.version)
+	frame := withLimitsExtension(append(g.version, p[:head]...))
+	g.version = nil
+	if _, err := g.rwc.Write(frame); err != nil {
+		return 0, err
+	}
+	n, err := g.rwc.Write(p[head:])
+	g.count(done)
+	return head + n, err
+}
+
+// wrote counts the frames p completed.
+func (g *sftpGuard) wrote(p []byte) {
+	done, _ := g.out.scan(p)
+	g.count(done)
+}
+
+func (g *sftpGuard) count(done int) {
+	if g.out.inFrame() == 0 {
+		g.wcond.Broadcast()
+	}
+	if done == 0 {
+		return
+	}
+	g.mu.Lock()
+	g.answered += int64(done)
+	g.cond.Broadcast()
+	g.mu.Unlock()
+}
+
+// reply writes one of the guard's own answers, between pkg/sftp's frames;
+// pkg/sftp's count of answers does not include it.
+func (g *sftpGuard) reply(frame []byte) error {
+	g.wmu.Lock()
+	defer g.wmu.Unlock()
+	for g.out.inFrame() != 0 && !g.wclosed {
+		g.wcond.Wait()
+	}
+	if g.wclosed {
+		return io.ErrClosedPipe
+	}
+	_, err := g.rwc.Write(frame)
+	return err
 }
 
 func (g *sftpGuard) Close() error {
@@ -80,8 +169,19 @@ func (g *sftpGuard) Close() error {
 	g.closed = true
 	g.cond.Broadcast()
 	g.mu.Unlock()
-	return g.rwc.Close()
+	err := g.rwc.Close() // ends a write blocked in the channel
+	g.wmu.Lock()
+	g.wclosed = true
+	g.wcond.Broadcast()
+	g.wmu.Unlock()
+	return err
 }
+
+// sftpInFlight is how many requests pkg/sftp holds at most, read and not
+// yet answered; the client's next waits in the channel, whose window then
+// holds the client back. pkg/sftp would otherwise queue about 25 in its
+// channels and workers, each up to sftpMaxPacket: 6 MiB per session.
+const sftpInFlight = 8
 
 // The request types after which the guard waits.
 const (

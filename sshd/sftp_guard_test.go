@@ -127,3 +127,99 @@ type fakeChannel struct {
 func (c *fakeChannel) Read(p []byte) (int, error)  { return c.in.Read(p) }
 func (c *fakeChannel) Write(p []byte) (int, error) { return c.out.Write(p) }
 func (c *fakeChannel) Close() error                { return nil }
+
+// The guard adds limits@openssh.com to pkg/sftp's VERSION, however
+// pkg/sftp splits its writes, and passes what follows unchanged.
+func TestSFTPGuardAnnouncesLimits(t *testing.T) {
+	version := SFTPFrame(SFTPPacket(FxpVersion, 3, "posix-rename@openssh.com", "1"))
+	status := SFTPFrame(SFTPPacket(FxpStatus, 1, 0, "", ""))
+	want := append(SFTPFrame(SFTPPacket(FxpVersion, 3, "posix-rename@openssh.com", "1", "limits@openssh.com", "1")), status...)
+	for _, cut := range []int{1, 5, len(version) - 1, len(version), len(version) + 3} {
+		conn := &fakeChannel{in: bytes.NewReader(nil)}
+		g := newSFTPGuard(conn)
+		all := append(append([]byte(nil), version...), status...)
+		if n, err := g.Write(all[:cut]); n != cut || err != nil {
+			t.Fatalf("cut %d: write %d, %v", cut, n, err)
+		}
+		if n, err := g.Write(all[cut:]); n != len(all)-cut || err != nil {
+			t.Fatalf("cut %d: write %d, %v", cut, n, err)
+		}
+		if !bytes.Equal(conn.out.Bytes(), want) {
+			t.Errorf("cut %d: passed on %x, want %x", cut, conn.out.Bytes(), want)
+		}
+		if g.answered != 2 {
+			t.Errorf("cut %d: counted %d answers, want 2", cut, g.answered)
+		}
+	}
+}
+
+// A limits request after the VERSION is answered by the guard and never
+// reaches pkg/sftp; other requests, extended or not, pass unchanged.
+func TestSFTPGuardAnswersLimits(t *testing.T) {
+	limits := SFTPFrame(SFTPPacket(FxpExtended, 5, "limits@openssh.com"))
+	other := SFTPFrame(SFTPPacket(FxpExtended, 6, "statvfs@openssh.com", "/"))
+	stat := SFTPFrame(SFTPPacket(FxpStat, 7, "f"))
+	init := SFTPFrame(SFTPInit)
+	in, inW := io.Pipe()
+	conn := &fakeChannel{in: in}
+	g := newSFTPGuard(conn)
+	go func() {
+		inW.Write(init)
+		inW.Write(bytes.Join([][]byte{limits, other, limits, stat}, nil))
+		inW.Close()
+	}()
+	got := make([]byte, len(init))
+	if _, err := io.ReadFull(g, got); err != nil || !bytes.Equal(got, init) {
+		t.Fatalf("INIT read as %x, %v", got, err)
+	}
+	g.Write(SFTPFrame(SFTPPacket(FxpVersion, 3)))
+	rest, err := io.ReadAll(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := append(append([]byte(nil), other...), stat...); !bytes.Equal(rest, want) {
+		t.Errorf("pkg/sftp read %x, want %x", rest, want)
+	}
+	reply := SFTPFrame(SFTPPacket(FxpExtendedReply, 5, uint64(256<<10), uint64(255<<10), uint64(255<<10), uint64(0)))
+	version := SFTPFrame(SFTPPacket(FxpVersion, 3, "limits@openssh.com", "1"))
+	if want := bytes.Join([][]byte{version, reply, reply}, nil); !bytes.Equal(conn.out.Bytes(), want) {
+		t.Errorf("client got %x, want %x", conn.out.Bytes(), want)
+	}
+	if g.answered != 1 {
+		t.Errorf("counted %d answers of pkg/sftp, want 1", g.answered)
+	}
+}
+
+// pkg/sftp gets at most sftpInFlight requests it has not answered; the
+// next waits for an answer.
+func TestSFTPGuardBoundsRequestsInFlight(t *testing.T) {
+	stat := SFTPFrame(SFTPPacket(FxpStat, 1, "f"))
+	conn := &fakeChannel{in: bytes.NewReader(bytes.Repeat(stat, sftpInFlight+1))}
+	g := newSFTPGuard(conn)
+	g.Write(SFTPFrame(SFTPPacket(FxpVersion, 3))) // answers a request not counted here
+	g.answered = 0
+	for range sftpInFlight {
+		if _, err := io.ReadFull(g, make([]byte, len(stat))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := make(chan error)
+	go func() {
+		_, err := io.ReadFull(g, make([]byte, len(stat)))
+		next <- err
+	}()
+	select {
+	case <-next:
+		t.Fatalf("request %d went in with none answered", sftpInFlight+1)
+	case <-time.After(100 * time.Millisecond): // a wait for something that must not happen
+	}
+	g.Write(SFTPFrame(SFTPPacket(FxpStatus, 1, 0, "", "")))
+	select {
+	case err := <-next:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request was held after an answer")
+	}
+}

@@ -11,32 +11,33 @@ import (
 
 // Packet types.
 const (
-	FxpInit     = 1
-	FxpVersion  = 2
-	FxpOpen     = 3
-	FxpClose    = 4
-	FxpRead     = 5
-	FxpWrite    = 6
-	FxpLstat    = 7
-	FxpFstat    = 8
-	FxpSetstat  = 9
-	FxpFsetstat = 10
-	FxpOpendir  = 11
-	FxpReaddir  = 12
-	FxpRemove   = 13
-	FxpMkdir    = 14
-	FxpRmdir    = 15
-	FxpRealpath = 16
-	FxpStat     = 17
-	FxpRename   = 18
-	FxpReadlink = 19
-	FxpSymlink  = 20
-	FxpStatus   = 101
-	FxpHandle   = 102
-	FxpData     = 103
-	FxpName     = 104
-	FxpAttrs    = 105
-	FxpExtended = 200
+	FxpInit          = 1
+	FxpVersion       = 2
+	FxpOpen          = 3
+	FxpClose         = 4
+	FxpRead          = 5
+	FxpWrite         = 6
+	FxpLstat         = 7
+	FxpFstat         = 8
+	FxpSetstat       = 9
+	FxpFsetstat      = 10
+	FxpOpendir       = 11
+	FxpReaddir       = 12
+	FxpRemove        = 13
+	FxpMkdir         = 14
+	FxpRmdir         = 15
+	FxpRealpath      = 16
+	FxpStat          = 17
+	FxpRename        = 18
+	FxpReadlink      = 19
+	FxpSymlink       = 20
+	FxpStatus        = 101
+	FxpHandle        = 102
+	FxpData          = 103
+	FxpName          = 104
+	FxpAttrs         = 105
+	FxpExtended      = 200
+	FxpExtendedReply = 201
 )
 
 // Attribute flags and open flags.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -61,12 +62,20 @@ type sftpUpload struct {
 	mu     sync.Mutex
 	failed error // a write failed or the session broke: never commit
 	closed bool
+	// pkg/sftp hands a session's WRITEs to several goroutines, which come
+	// here in any order; a write out of order costs files.Upload a read
+	// back to hash it. So the writes waiting here go lowest offset first:
+	// arriving lists them, and one waits while a lower one is listed (the
+	// lowest never waits).
+	arrived []int64
+	turn    *sync.Cond
 }
 
 func (u *sftpUpload) WriteAt(p []byte, off int64) (n int, err error) {
 	defer u.catch("write", &err)
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	u.awaitTurn(off)
 	if u.failed != nil {
 		return 0, sftpError(u.failed)
 	}
@@ -80,6 +89,29 @@ func (u *sftpUpload) WriteAt(p []byte, off int64) (n int, err error) {
 		return n, sftpError(err)
 	}
 	return n, nil
+}
+
+// awaitTurn returns, with u.mu held, once no write below off is waiting.
+func (u *sftpUpload) awaitTurn(off int64) {
+	if u.turn == nil {
+		u.turn = sync.NewCond(&u.mu)
+	}
+	u.arrived = append(u.arrived, off)
+	for u.lowerArrived(off) {
+		u.turn.Wait()
+	}
+	i := slices.Index(u.arrived, off)
+	u.arrived = slices.Delete(u.arrived, i, i+1)
+	u.turn.Broadcast()
+}
+
+func (u *sftpUpload) lowerArrived(off int64) bool {
+	for _, o := range u.arrived {
+		if o < off {
+			return true
+		}
+	}
+	return false
 }
 
 func (u *sftpUpload) ReadAt(p []byte, off int64) (n int, err error) {
