@@ -212,6 +212,7 @@ func (w *spoolFile) store(ctx context.Context, blobs Blobs, size int64) (string,
 		return key, err
 	}
 	if a, ok := blobs.(Adopter); ok {
+		w.behind.wait()
 		if err := w.sync(w.f); err != nil {
 			return "", MapNoSpace(fmt.Errorf("commit upload: %w", err))
 		}
@@ -244,6 +245,7 @@ func (w *spoolFile) Abort() error {
 // remove closes and deletes the spool file, if still there.
 func (w *spoolFile) remove() error {
 	w.release()
+	w.behind.wait()
 	w.f.Close()
 	if err := os.Remove(w.f.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("abort upload: %w", err)

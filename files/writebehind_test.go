@@ -18,6 +18,7 @@ func TestWriteBehindFollowsTheFront(t *testing.T) {
 	defer f.Close()
 	const c = writeBehindChunk
 	var wb writeBehind
+	defer wb.wait()
 	for _, step := range []struct {
 		what       string
 		start, end int64
@@ -36,4 +37,34 @@ func TestWriteBehindFollowsTheFront(t *testing.T) {
 			t.Fatalf("%s: front at %d, want %d", step.what, wb.next, step.next)
 		}
 	}
+}
+
+// Chunks go to the upload's goroutine, which writes them back and syncs
+// every syncAheadEvery bytes; wait ends it (the chunks still queued are
+// left to the final sync).
+func TestWriteBehindSyncsAhead(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "spool"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var wb writeBehind
+	wb.wrote(f, 0, writeBehindChunk-1)
+	if wb.work != nil {
+		t.Fatal("a goroutine before a whole chunk")
+	}
+	// The writer waits for the goroutine once writeBehindQueue chunks
+	// queue, so by the last hand-over it took all but those.
+	wb.wrote(f, writeBehindChunk-1, syncAheadEvery+(writeBehindQueue+1)*writeBehindChunk)
+	done := wb.done
+	wb.wait()
+	select {
+	case <-done:
+	default:
+		t.Fatal("wait returned with the goroutine running")
+	}
+	if n := wb.syncs.Load(); n != 1 {
+		t.Errorf("%d background syncs after syncAheadEvery bytes, want 1", n)
+	}
+	wb.wait() // a second wait, as remove after store does
 }
