@@ -82,6 +82,9 @@ func sftpSeeds() [][][]byte {
 		{openW(1, "m"), write(2, "1", 0, "m"), p(FxpClose, 3, "1"), p(FxpRename, 4, "m", "n"), p(FxpSetstat, 5, "n", AttrPerm, 0o600), p(FxpRemove, 6, "n")},
 		{p(FxpMkdir, 1, "d", 0), p(FxpRmdir, 2, "d"), p(FxpSymlink, 3, "a", "b"), p(FxpRemove, 4, "shared"), p(FxpRename, 5, "shared", "mine")},
 		{p(FxpExtended, 1, "posix-rename@openssh.com", "a", "b"), p(FxpExtended, 2, "statvfs@openssh.com", "/"), p(FxpExtended, 3, "hardlink@openssh.com", "a", "b")},
+		// The extension the guard answers itself (sftp_limits.go), then a
+		// write of the size it announces.
+		{p(FxpExtended, 1, "limits@openssh.com"), openW(2, "big"), write(3, "1", 0, strings.Repeat("b", 4000)), p(FxpExtended, 4, "limits@openssh.com", "x"), p(FxpClose, 5, "1")},
 		{p(FxpOpen, 1, "secret", FxfRead, 0), p(FxpOpen, 2, "hidden", FxfRead, 0), p(FxpRead, 3, "2", uint64(0), 10), p(FxpClose, 4, "2"), p(FxpClose, 5, "9")},
 		{p(FxpOpen, 1, "shared", FxfWrite|FxfExcl|FxfCreat, 0), p(FxpOpen, 2, "new", FxfWrite, 0), p(FxpOpen, 3, "x", 0, 0)},
 	}
