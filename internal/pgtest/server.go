@@ -116,7 +116,11 @@ func (s *Server) Start() error {
 		// with synchronous_commit off, commits acknowledged in the last
 		// moments before a kill would be lost.
 		"-c", "fsync=off", "-c", "full_page_writes=off",
-		"-c", "max_connections=400")
+		"-c", "max_connections=400",
+		// Shared memory segments in the data folder, not /dev/shm: a
+		// server killed by a test (or with it) leaves them behind, and
+		// the data folder goes with the test.
+		"-c", "dynamic_shared_memory_type=mmap")
 	log, err := os.Create(filepath.Join(s.dir, "postgres.log"))
 	if err != nil {
 		return err
