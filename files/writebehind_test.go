@@ -1,9 +1,14 @@
 package files
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/sshelf/sshelf/internal/testkit"
 )
 
 // TestWriteBehindFollowsTheFront: write-back follows a stream chunk by
@@ -67,4 +72,54 @@ func TestWriteBehindSyncsAhead(t *testing.T) {
 		t.Errorf("%d background syncs after syncAheadEvery bytes, want 1", n)
 	}
 	wb.wait() // a second wait, as remove after store does
+}
+
+// A spool file's write-back goroutine ends with its upload, committed or
+// aborted, and the content committed is whole.
+func TestSpoolWriteBehindEndsWithTheUpload(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	b := NewStoresForTest(t, dir).Blobs
+	if _, ok := b.(Adopter); !ok {
+		t.Skip("write-back is for a store that keeps the spool file")
+	}
+	sp := spool{dir: dir}
+	content := testkit.RandBytes(t, 3*writeBehindChunk+5)
+	for _, commit := range []bool{false, true} {
+		w, err := sp.create(ctx, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for off := 0; off < len(content); off += 256 << 10 {
+			if _, err := w.WriteAt(content[off:min(off+256<<10, len(content))], int64(off)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if w.behind.work == nil {
+			t.Fatal("no write-back goroutine after three chunks")
+		}
+		done := w.behind.done
+		if commit {
+			key, err := w.store(ctx, b, int64(len(content)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := b.Open(ctx, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(io.NewSectionReader(r, 0, int64(len(content))))
+			r.Close()
+			if !bytes.Equal(got, content) {
+				t.Error("committed content differs")
+			}
+		} else if err := w.Abort(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-done:
+		default:
+			t.Errorf("commit %v: the write-back goroutine outlived its upload", commit)
+		}
+	}
 }
