@@ -29,6 +29,7 @@ type sftpGuard struct {
 	// (sftp_limits.go), pendingErr how the client's stream ended after them.
 	pending    []byte
 	pendingErr error
+	head       [5]byte // the frame start pending holds, mostly
 
 	mu       sync.Mutex
 	cond     *sync.Cond

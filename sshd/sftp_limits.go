@@ -89,29 +89,35 @@ func appendString(b []byte, s string) []byte {
 
 // peek reads the start of the client's next frame into g.pending, for
 // Read to pass on. A short EXTENDED request is read whole, and answered
-// here if it asks for the limits; then the next frame is read.
+// here if it asks for the limits; then the next frame is read. The start
+// of a frame is read into g.head, so no frame costs an allocation but an
+// EXTENDED one.
 func (g *sftpGuard) peek() error {
 	for {
-		var head [5]byte
-		if err := g.readPending(head[:4]); err != nil {
+		n, err := io.ReadFull(g.rwc, g.head[:4])
+		g.pending = g.head[:n]
+		if err != nil {
 			return err
 		}
-		length := binary.BigEndian.Uint32(head[:4])
+		length := binary.BigEndian.Uint32(g.head[:4])
 		if length == 0 || length > maxPeekedRequest {
 			return nil
 		}
-		if err := g.readPending(head[4:5]); err != nil {
+		n, err = io.ReadFull(g.rwc, g.head[4:5])
+		g.pending = g.head[:4+n]
+		if err != nil {
 			return err
 		}
-		if head[4] != sftpExtended {
+		if g.head[4] != sftpExtended {
 			return nil
 		}
 		frame := make([]byte, 4+length)
-		copy(frame, g.pending)
-		if err := g.readPending(frame[5:]); err != nil {
+		copy(frame, g.head[:])
+		n, err = io.ReadFull(g.rwc, frame[5:])
+		g.pending = frame[:5+n]
+		if err != nil {
 			return err
 		}
-		g.pending = frame
 		id, ok := limitsRequestID(frame)
 		if !ok || !g.versionSent() {
 			return nil // before the VERSION, pkg/sftp's refusal will do
@@ -127,12 +133,4 @@ func (g *sftpGuard) versionSent() bool {
 	g.wmu.Lock()
 	defer g.wmu.Unlock()
 	return g.out.frames > 0
-}
-
-// readPending reads len(p) bytes of the client's stream into p and appends
-// what it read to g.pending.
-func (g *sftpGuard) readPending(p []byte) error {
-	n, err := io.ReadFull(g.rwc, p)
-	g.pending = append(g.pending, p[:n]...)
-	return err
 }
