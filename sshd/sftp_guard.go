@@ -181,11 +181,14 @@ func (g *sftpGuard) Close() error {
 // sftpInFlight is how many requests pkg/sftp holds at most, read and not
 // yet answered; the client's next waits in the channel, whose window then
 // holds the client back. pkg/sftp would otherwise queue about 25 in its
-// channels and workers, each up to sftpMaxPacket: 6 MiB per session. With
-// 255 KiB requests, 1, 2, 4 and 8 moved a 1 GiB upload or download equally
-// fast on this project's machine; fewer also means fewer writes that reach
-// files.Upload out of order.
-const sftpInFlight = 4
+// channels and workers, each up to sftpMaxPacket: 6 MiB per session. It
+// also bounds the pages pkg/sftp's allocator keeps for the session's life
+// (newSFTPServer): one per request, one more per read's data, one for the
+// request being received; 2 in flight keep 5 pages (1.3 MiB), 4 kept 9.
+// With 255 KiB requests, 1, 2, 4 and 8 moved a 1 GiB upload or download
+// equally fast on this project's machine; fewer also means fewer writes
+// that reach files.Upload out of order.
+const sftpInFlight = 2
 
 // The request types after which the guard waits.
 const (
