@@ -249,7 +249,7 @@ func serve(args []string, stderr io.Writer) int {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		// 10 MiB of headroom over the live heap between collections: see
 		// internal/gcpace. GOGC, when set, is the operator's choice.
-		go gcpace.Keep(ctx, 10<<20, 100*time.Millisecond)
+		go gcpace.Keep(ctx, 10<<20)
 	}
 	a, err := app.Open(ctx, f.opt)
 	if err != nil {

@@ -2,6 +2,7 @@ package gcpace
 
 import (
 	"context"
+	"runtime"
 	"runtime/debug"
 	"testing"
 	"time"
@@ -35,14 +36,15 @@ func TestKeepRestores(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		Keep(ctx, 1<<40, time.Millisecond) // huge headroom: the cap
+		Keep(ctx, 1<<40) // huge headroom: the cap
 	}()
 	seen := false
 	for i := 0; i < 2000 && !seen; i++ { // bounded: about 2 s at most
+		runtime.GC() // Keep adjusts after each collection
+		time.Sleep(time.Millisecond)
 		p := debug.SetGCPercent(-1) // the only way to read it
 		debug.SetGCPercent(p)
 		seen = p == 500
-		time.Sleep(time.Millisecond)
 	}
 	cancel()
 	<-done
@@ -51,5 +53,46 @@ func TestKeepRestores(t *testing.T) {
 	}
 	if got := debug.SetGCPercent(before); got != 77 {
 		t.Errorf("percentage after Keep = %d, want 77 restored", got)
+	}
+}
+
+// Keep follows the live heap from one collection to the next: up to the
+// default when a large heap is live, back to the cap once it is garbage.
+func TestKeepAdjustsAfterEachCollection(t *testing.T) {
+	before := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(before)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Keep(ctx, 64<<20)
+	}()
+	defer func() { cancel(); <-done }()
+	percentAfterGC := func(want int) bool {
+		for range 500 { // bounded: about 1 s at most
+			runtime.GC()
+			time.Sleep(2 * time.Millisecond)
+			p := debug.SetGCPercent(-1) // the only way to read it
+			debug.SetGCPercent(p)
+			if p == want {
+				return true
+			}
+		}
+		return false
+	}
+	if !percentAfterGC(500) {
+		t.Fatal("a small live heap did not get the cap (500)")
+	}
+	live := make([]byte, 256<<20) // 256 MiB live: 64 MiB is less than 100% of it
+	for i := range live {
+		live[i] = byte(i)
+	}
+	if !percentAfterGC(100) {
+		t.Fatal("a 256 MiB live heap did not get the default (100)")
+	}
+	runtime.KeepAlive(live)
+	live = nil
+	if !percentAfterGC(500) {
+		t.Fatal("once the 256 MiB were garbage, the percentage did not go back to the cap")
 	}
 }
