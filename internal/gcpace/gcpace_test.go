@@ -32,22 +32,9 @@ func TestPercent(t *testing.T) {
 func TestKeepRestores(t *testing.T) {
 	before := debug.SetGCPercent(77)
 	defer debug.SetGCPercent(before)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		Keep(ctx, 1<<40) // huge headroom: the cap
-	}()
-	seen := false
-	for i := 0; i < 2000 && !seen; i++ { // bounded: about 2 s at most
-		runtime.GC() // Keep adjusts after each collection
-		time.Sleep(time.Millisecond)
-		p := debug.SetGCPercent(-1) // the only way to read it
-		debug.SetGCPercent(p)
-		seen = p == 500
-	}
-	cancel()
-	<-done
+	stop := startKeep(1 << 40) // huge headroom: the cap
+	seen := percentAfterGC(500)
+	stop()
 	if !seen {
 		t.Error("Keep never set the percentage for a huge headroom (500)")
 	}
@@ -61,25 +48,7 @@ func TestKeepRestores(t *testing.T) {
 func TestKeepAdjustsAfterEachCollection(t *testing.T) {
 	before := debug.SetGCPercent(100)
 	defer debug.SetGCPercent(before)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		Keep(ctx, 64<<20)
-	}()
-	defer func() { cancel(); <-done }()
-	percentAfterGC := func(want int) bool {
-		for range 500 { // bounded: about 1 s at most
-			runtime.GC()
-			time.Sleep(2 * time.Millisecond)
-			p := debug.SetGCPercent(-1) // the only way to read it
-			debug.SetGCPercent(p)
-			if p == want {
-				return true
-			}
-		}
-		return false
-	}
+	defer startKeep(64 << 20)()
 	if !percentAfterGC(500) {
 		t.Fatal("a small live heap did not get the cap (500)")
 	}
@@ -95,4 +64,31 @@ func TestKeepAdjustsAfterEachCollection(t *testing.T) {
 	if !percentAfterGC(500) {
 		t.Fatal("once the 256 MiB were garbage, the percentage did not go back to the cap")
 	}
+}
+
+// startKeep runs Keep until the returned function is called, which waits
+// for it to end.
+func startKeep(headroom uint64) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Keep(ctx, headroom)
+	}()
+	return func() { cancel(); <-done }
+}
+
+// percentAfterGC collects until Keep has set the percentage want, and says
+// whether it did.
+func percentAfterGC(want int) bool {
+	for range 500 { // bounded: about 1 s at most
+		runtime.GC() // Keep adjusts after each collection
+		time.Sleep(2 * time.Millisecond)
+		p := debug.SetGCPercent(-1) // the only way to read it
+		debug.SetGCPercent(p)
+		if p == want {
+			return true
+		}
+	}
+	return false
 }
