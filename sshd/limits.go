@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/gliderlabs/ssh"
 
@@ -141,8 +142,36 @@ func (s *Server) limited(transport func(sessionInfo) string, h ssh.Handler, refu
 		defer release()
 		defer s.cfg.Hooks.SessionStarted(transport(sess))()
 		defer s.recoverSession(sess) // recover.go
-		h(sess)
+		h(releasingSession{Session: sess, release: release})
 	}
+}
+
+// releasingSession gives the session's slot back before its exit status
+// goes out. A client that sees its command end may start the next one at
+// once; with a shared counter, giving the slot back is a round trip to the
+// catalog, and a slot still held then refused the next session of a user
+// allowed one. A catalog that does not answer holds the exit status back
+// by releaseWait at most; the release goes on (and pgsessions retries).
+type releasingSession struct {
+	ssh.Session
+	release func()
+}
+
+const releaseWait = time.Second
+
+func (s releasingSession) Exit(code int) error {
+	released := make(chan struct{})
+	go func() {
+		defer close(released)
+		s.release()
+	}()
+	wait := time.NewTimer(releaseWait)
+	select {
+	case <-released:
+	case <-wait.C:
+	}
+	wait.Stop()
+	return s.Session.Exit(code)
 }
 
 // sessionRefusal is what the client is told of err: the limit it hit, or
