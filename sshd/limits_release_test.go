@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,21 +25,6 @@ func (s exitingSession) Exit(code int) error  { s.onExit(); return nil }
 func (s exitingSession) Subsystem() string    { return "" }
 func (s exitingSession) RawCommand() string   { return "ls" }
 
-// testContext is the part of ssh.Context that limited reads.
-type testContext struct {
-	context.Context
-	sync.Mutex
-}
-
-func (*testContext) User() string                  { return "alice" }
-func (*testContext) SessionID() string             { return "1" }
-func (*testContext) ClientVersion() string         { return "SSH-2.0-test" }
-func (*testContext) ServerVersion() string         { return "SSH-2.0-sshelf" }
-func (*testContext) RemoteAddr() net.Addr          { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1} }
-func (*testContext) LocalAddr() net.Addr           { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2} }
-func (*testContext) Permissions() *ssh.Permissions { return &ssh.Permissions{} }
-func (*testContext) SetValue(key, value any)       {}
-
 // A session gives its slot back before its exit status goes out, so a
 // client that starts its next command as soon as one ends is not refused
 // by a slot still held (a user allowed one session, on a cluster, was).
@@ -49,7 +33,7 @@ func TestSessionSlotFreeWhenExitStatusGoesOut(t *testing.T) {
 		sessions: newSessionLimiter(0, 1, 0, nil)}
 	var nextErr error
 	exited := false
-	sess := exitingSession{ctx: &testContext{Context: context.Background()}, onExit: func() {
+	sess := exitingSession{ctx: &authContext{Context: context.Background()}, onExit: func() {
 		exited = true
 		var release func()
 		release, nextErr = s.sessions.acquire(context.Background(), "alice", "127.0.0.1")
@@ -81,7 +65,7 @@ func TestSessionExitsWhenReleaseHangs(t *testing.T) {
 	s := &Server{log: slog.New(slog.DiscardHandler), cfg: Config{Hooks: noHooks{}},
 		sessions: newSessionLimiter(0, 1, 0, c)}
 	exited := make(chan struct{})
-	sess := exitingSession{ctx: &testContext{Context: context.Background()}, onExit: func() { close(exited) }}
+	sess := exitingSession{ctx: &authContext{Context: context.Background()}, onExit: func() { close(exited) }}
 	handler := s.limited(func(sessionInfo) string { return "exec" }, func(sess ssh.Session) { sess.Exit(0) }, refuseOnStderr)
 	done := make(chan struct{})
 	go func() { defer close(done); handler(sess) }()
