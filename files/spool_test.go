@@ -63,19 +63,7 @@ func TestSpoolGathersWritesFaithfully(t *testing.T) {
 				model = model[:size]
 			}
 		}
-		key, err := bw.store(ctx, b, int64(len(model)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := b.Open(ctx, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := io.ReadAll(r)
-		r.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := storeAndRead(t, ctx, b, bw, int64(len(model)))
 		if !bytes.Equal(got, model) {
 			t.Fatalf("run %d: committed %d bytes differing from the %d written", run, len(got), len(model))
 		}
@@ -107,4 +95,24 @@ func TestUploadToStoreWithoutAdopt(t *testing.T) {
 	wantContent(t, "f", e.mustGet(t, "bob", "f", ""), content)
 	e.assertTempEmpty(t)
 	e.assertBlobCount(t, 1)
+}
+
+// storeAndRead commits a spool file of size bytes to b and reads back what
+// b then holds.
+func storeAndRead(t *testing.T, ctx context.Context, b Blobs, w *spoolFile, size int64) []byte {
+	t.Helper()
+	key, err := w.store(ctx, b, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := b.Open(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
 }

@@ -3,7 +3,6 @@ package files
 import (
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -100,17 +99,7 @@ func TestSpoolWriteBehindEndsWithTheUpload(t *testing.T) {
 		}
 		done := w.behind.done
 		if commit {
-			key, err := w.store(ctx, b, int64(len(content)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := b.Open(ctx, key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, _ := io.ReadAll(io.NewSectionReader(r, 0, int64(len(content))))
-			r.Close()
-			if !bytes.Equal(got, content) {
+			if got := storeAndRead(t, ctx, b, w, int64(len(content))); !bytes.Equal(got, content) {
 				t.Error("committed content differs")
 			}
 		} else if err := w.Abort(); err != nil {
