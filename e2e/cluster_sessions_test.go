@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -21,17 +20,15 @@ func TestClusterSessionsPerUser(t *testing.T) {
 	const pw = "carol-pw"
 	login(t, a, "carol", pw)
 
-	// A session on A that stays open while its stdin does.
-	stdin, hold := io.Pipe()
+	// A session on A that stays open while its stdin does, and has
+	// answered a request: it holds its slot before B is asked. (A session
+	// only started could still lose the one slot to B's first ls.)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := a.sshCommand(ctx, sshOpts{user: "carol", pw: pw}, "put", "held.txt")
-	cmd.Stdin = stdin
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer hold.Close()
-	hold.Write([]byte("held open"))
+	opts := sshOpts{user: "carol", pw: pw, extra: []string{"-s"}}
+	sub := startHeld(t, "subsystem on A", a.sshCommand(ctx, opts, "sshelf"))
+	sub.send(t, "0 whoami\n")
+	sub.waitOutput(t, "E 0 ok")
 
 	var last result
 	if !pollUntil(30*time.Second, func() bool {
@@ -44,18 +41,17 @@ func TestClusterSessionsPerUser(t *testing.T) {
 		t.Errorf("refusal on B: %v, want it to name the per-account limit", last)
 	}
 
-	hold.Close()
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("the held put on A: %v", err)
+	sub.stdin.Close()
+	select {
+	case <-sub.done:
+	case <-ctx.Done():
+		t.Fatalf("the subsystem session on A did not end at the end of its input: %q", sub.out.String())
 	}
 	if !pollUntil(30*time.Second, func() bool {
 		last = do(t, b, "carol", pw, nil, "ls")
 		return last.code == 0
 	}) {
 		t.Fatalf("after the session on A ended, B still refuses: %v", last)
-	}
-	if !contains(lsNames(t, b, "carol", pw), "held.txt") {
-		t.Errorf("the put held open on A is not listed on B")
 	}
 }
 

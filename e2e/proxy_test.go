@@ -31,10 +31,15 @@ func startHAProxy(t *testing.T, backends ...string) string {
 		t.Skipf("HAProxy not installed (Debian package haproxy): %v", err)
 	}
 	port := fmt.Sprint(freePort(t))
+	// Each connection is logged to stdout as it ends, with its termination
+	// state (who closed it, and why), shown when a test fails.
 	cfg := fmt.Sprintf(`global
 	maxconn 100
+	log stdout format raw local0 info
 defaults
+	log global
 	mode tcp
+	option tcplog
 	timeout connect 10s
 	timeout client 2m
 	timeout server 2m
@@ -62,10 +67,17 @@ backend sshelf
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
+		// A balancer that died during the test (its connections cut
+		// without a log line) says so.
+		select {
+		case <-exited:
+			t.Errorf("haproxy exited before the test ended: %v", cmd.ProcessState)
+		default:
+		}
 		cmd.Process.Kill()
 		<-exited
 		if t.Failed() {
-			t.Logf("haproxy output:\n%s", tail(logs.String(), 20))
+			t.Logf("haproxy output:\n%s", tail(logs.String(), 40))
 		}
 	})
 	up := pollUntil(startTimeout, func() bool {
