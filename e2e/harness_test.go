@@ -157,6 +157,7 @@ type instance struct {
 
 	mu      sync.Mutex
 	allLogs bytes.Buffer // output of every server process of this instance
+	servers []*server    // every process launched, for logText
 }
 
 type server struct {
@@ -165,6 +166,14 @@ type server struct {
 	addr string
 	host string
 	port string
+
+	// The server writes its stdout and stderr straight into logFile, so a
+	// line it wrote before answering a client is in the file by the time
+	// the client has the answer; catchUp reads what is new.
+	logFile *os.File
+	readMu  sync.Mutex // catchUp
+	logRead int64      // bytes of logFile read; under readMu
+	partial []byte     // a line not yet ended; under readMu
 
 	mu        sync.Mutex
 	logs      bytes.Buffer
@@ -234,12 +243,20 @@ func (in *instance) launch(t *testing.T) *server {
 	env = append(env, in.env...)
 
 	s := &server{inst: in, listening: make(chan string, 1), done: make(chan struct{})}
+	in.mu.Lock()
+	in.servers = append(in.servers, s)
+	in.mu.Unlock()
 	cmd := exec.Command(sshelfBin, args...)
 	cmd.Env = env
 	cmd.Dir = filepath.Join(in.base, "cwd")
 	cmd.Stdin = nil
-	cmd.Stdout = &lineWriter{sink: s.logLine}
-	cmd.Stderr = &lineWriter{sink: s.logLine}
+	logFile, err := os.CreateTemp(in.base, "server-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { logFile.Close() }) // after stop's (registered below)
+	s.logFile = logFile
+	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.WaitDelay = 5 * time.Second
 	s.cmd = cmd
 	if err := cmd.Start(); err != nil {
@@ -265,20 +282,35 @@ func (in *instance) launch(t *testing.T) *server {
 // await waits for a launched server's "listening" line.
 func (s *server) await(t *testing.T) {
 	t.Helper()
-	select {
-	case addr := <-s.listening:
-		host, port, err := net.SplitHostPort(addr)
-		if err != nil {
-			t.Fatalf("listening line has a bad addr %q: %v", addr, err)
+	poll := time.NewTicker(10 * time.Millisecond)
+	defer poll.Stop()
+	timeout := time.After(startTimeout)
+	exited := false
+	for {
+		s.catchUp() // sends the listening line's addr to s.listening
+		select {
+		case addr := <-s.listening:
+			host, port, err := net.SplitHostPort(addr)
+			if err != nil {
+				t.Fatalf("listening line has a bad addr %q: %v", addr, err)
+			}
+			if host == "" || host == "::" || host == "0.0.0.0" {
+				host = "127.0.0.1"
+			}
+			s.addr, s.host, s.port = addr, host, port
+			return
+		default:
 		}
-		if host == "" || host == "::" || host == "0.0.0.0" {
-			host = "127.0.0.1"
+		if exited { // and its output read to the end above
+			t.Fatalf("sshelf serve exited before listening: %v\nlog:\n%s", s.exitErr, s.logText())
 		}
-		s.addr, s.host, s.port = addr, host, port
-	case <-s.done:
-		t.Fatalf("sshelf serve exited before listening: %v\nlog:\n%s", s.exitErr, s.logText())
-	case <-time.After(startTimeout):
-		t.Fatalf("sshelf serve did not log msg=listening within %v\nlog:\n%s", startTimeout, s.logText())
+		select {
+		case <-s.done:
+			exited = true
+		case <-timeout:
+			t.Fatalf("sshelf serve did not log msg=listening within %v\nlog:\n%s", startTimeout, s.logText())
+		case <-poll.C:
+		}
 	}
 }
 
@@ -342,19 +374,55 @@ func (s *server) logLine(line string) {
 	}
 }
 
+// catchUp hands logLine each line the server has ended since the last
+// call.
+func (s *server) catchUp() {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	var chunk [32 << 10]byte
+	for {
+		n, err := s.logFile.ReadAt(chunk[:], s.logRead)
+		s.logRead += int64(n)
+		s.partial = append(s.partial, chunk[:n]...)
+		for {
+			i := bytes.IndexByte(s.partial, '\n')
+			if i < 0 {
+				break
+			}
+			s.logLine(string(s.partial[:i]))
+			s.partial = s.partial[i+1:]
+		}
+		if err != nil || n == 0 { // io.EOF: all read
+			return
+		}
+	}
+}
+
+// logText is the server's output so far, a line not yet ended included.
 func (s *server) logText() string {
+	s.catchUp()
+	s.readMu.Lock()
+	partial := string(s.partial)
+	s.readMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.logs.String()
+	return s.logs.String() + partial
 }
 
 func (s *server) jsonLines() []map[string]any {
+	s.catchUp()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]map[string]any(nil), s.lines...)
 }
 
 func (in *instance) logText() string {
+	in.mu.Lock()
+	servers := slices.Clone(in.servers)
+	in.mu.Unlock()
+	for _, s := range servers {
+		s.catchUp()
+	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	return in.allLogs.String()
@@ -424,27 +492,6 @@ func (s *server) hostKeyFingerprints() []string {
 	}
 	sort.Strings(fps)
 	return fps
-}
-
-type lineWriter struct {
-	mu   sync.Mutex
-	buf  []byte
-	sink func(string)
-}
-
-func (w *lineWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf = append(w.buf, p...)
-	for {
-		i := bytes.IndexByte(w.buf, '\n')
-		if i < 0 {
-			break
-		}
-		w.sink(string(w.buf[:i]))
-		w.buf = w.buf[i+1:]
-	}
-	return len(p), nil
 }
 
 func tail(s string, n int) string {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	pp "github.com/pires/go-proxyproto"
+
+	"github.com/sshelf/sshelf/internal/tiedproc"
 )
 
 const haproxyBin = "/usr/sbin/haproxy"
@@ -60,8 +62,7 @@ backend sshelf
 	cmd := exec.Command(haproxyBin, "-db", "-f", path)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	// Killed with the test binary even if it never gets to clean up.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	if err := tiedproc.Start(cmd); err != nil {
 		t.Fatalf("starting haproxy: %v", err)
 	}
 	exited := make(chan struct{})

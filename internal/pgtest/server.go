@@ -1,6 +1,7 @@
 package pgtest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/sshelf/sshelf/internal/tiedproc"
 )
 
 // Server is a PostgreSQL server of the tests' own, on a loopback port.
@@ -82,8 +85,14 @@ func start() (*Server, error) {
 	data := filepath.Join(dir, "data")
 	initdb := s.command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust",
 		"-E", "UTF8", "--no-locale", "--no-sync")
-	if out, err := initdb.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("initdb: %v: %s", err, out)
+	var out bytes.Buffer
+	initdb.Stdout, initdb.Stderr = &out, &out
+	err = tiedproc.Start(initdb)
+	if err == nil {
+		err = initdb.Wait()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("initdb: %v: %s", err, out.Bytes())
 	}
 	if s.port, err = freePort(); err != nil {
 		return nil, err
@@ -97,8 +106,7 @@ func start() (*Server, error) {
 func (s *Server) command(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = s.dir
-	// The server dies with the test binary, however that ends.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
 	return cmd
 }
 
@@ -126,7 +134,8 @@ func (s *Server) Start() error {
 		return err
 	}
 	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
+	// The server dies with the test binary, however that ends.
+	if err := tiedproc.Start(cmd); err != nil {
 		log.Close()
 		return fmt.Errorf("start postgres: %w", err)
 	}

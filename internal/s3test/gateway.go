@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sshelf/sshelf/internal/tiedproc"
 )
 
 // The environment of a shared gateway, as scripts/s3-gateway prints it,
@@ -176,26 +178,12 @@ func (g *Gateway) run() error {
 	defer log.Close()
 	cmd := exec.Command(g.bin, "--port", g.addr, "--access", g.Access, "--secret", g.Secret, "--quiet", "posix", data)
 	cmd.Stdout, cmd.Stderr = log, log
-	// The gateway dies with the test binary, whatever ends it. The signal
-	// goes when the thread that started the child ends, so the start
-	// happens on a thread locked to a goroutine that lives as long as
-	// the child.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	started := make(chan error, 1)
-	exited := make(chan struct{})
-	go func() {
-		runtime.LockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		cmd.Wait()
-		close(exited)
-	}()
-	if err := <-started; err != nil {
+	// The gateway dies with the test binary, whatever ends it.
+	if err := tiedproc.Start(cmd); err != nil {
 		return fmt.Errorf("start %s: %w", g.bin, err)
 	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
 	g.proc, g.exited = cmd.Process, exited
 	client := &http.Client{Timeout: time.Second}
 	for range 300 {

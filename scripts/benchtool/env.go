@@ -22,6 +22,8 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/sshelf/sshelf/internal/tiedproc"
 )
 
 // env is one benchmark run's private world: a temporary directory for
@@ -138,8 +140,8 @@ func (e *env) atCleanup(fn func()) {
 // start runs a server process in its own process group, so that cleanup
 // can stop it and every child it forked (sshd forks per connection).
 func (e *env) start(cmd *exec.Cmd) error {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := tiedproc.Start(cmd); err != nil { // killed with the benchtool, however it ends
 		return err
 	}
 	e.mu.Lock()

@@ -10,8 +10,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/sshelf/sshelf/internal/tiedproc"
 )
 
 // profileTransfer runs one more transfer of w to sshelf, outside the
@@ -34,8 +35,7 @@ func profileTransfer(ctx context.Context, e *env, c config, w way, sh *target, s
 	rec := exec.Command(perf, "record", "-N", "-g", "-F", "999", "-p", strconv.Itoa(sh.pid), "-o", data)
 	var recErr bytes.Buffer
 	rec.Stdout, rec.Stderr = &recErr, &recErr
-	rec.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := rec.Start(); err != nil {
+	if err := tiedproc.Start(rec); err != nil {
 		return fmt.Errorf("perf record: %w", err)
 	}
 	stopped := false
