@@ -133,7 +133,9 @@ func TestProtectedHashHidden(t *testing.T) {
 // even the right password is refused, by get as by sum.
 func TestProtectedHashTriesCounted(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t)
+	// The delay after each wrong password is the throttle's own test; here
+	// only the count matters.
+	srv := startServer(t, "--file-password-delay", "1ms")
 	put(t, srv, "alice", alicePW, "pin.txt", []byte("PIN 1"), "--password", "s3cret")
 	login(t, srv, "bob", bobPW)
 	locked := false
