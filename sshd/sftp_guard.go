@@ -102,12 +102,33 @@ func (g *sftpGuard) Read(p []byte) (int, error) {
 func (g *sftpGuard) Write(p []byte) (int, error) {
 	g.wmu.Lock()
 	defer g.wmu.Unlock()
+	var n int
+	var err error
 	if g.out.frames == 0 {
-		return g.writeVersion(p)
+		n, err = g.writeVersion(p)
+	} else {
+		n, err = g.rwc.Write(p)
+		g.wrote(p[:n])
 	}
-	n, err := g.rwc.Write(p)
-	g.wrote(p[:n])
+	if err != nil {
+		g.lost()
+	}
 	return n, err
+}
+
+// lost ends a read held for answers once an answer cannot be written: the
+// channel is gone (a client that dropped its connection with requests in
+// flight), so the answers the read waits for will never be counted, and
+// pkg/sftp, its reader held, would never end the session, its upload or
+// its place in the session counts. A reply waiting for the end of a frame
+// that will not be finished ends too. Called with wmu held.
+func (g *sftpGuard) lost() {
+	g.wclosed = true
+	g.wcond.Broadcast()
+	g.mu.Lock()
+	g.closed = true
+	g.cond.Broadcast()
+	g.mu.Unlock()
 }
 
 // writeVersion gathers the first frame pkg/sftp writes, its VERSION, and
@@ -162,6 +183,9 @@ func (g *sftpGuard) reply(frame []byte) error {
 		return io.ErrClosedPipe
 	}
 	_, err := g.rwc.Write(frame)
+	if err != nil {
+		g.lost()
+	}
 	return err
 }
 

@@ -119,6 +119,47 @@ func TestSFTPGuardCloseEndsAHeldRead(t *testing.T) {
 	}
 }
 
+// A read held because sftpInFlight requests are unanswered ends once an
+// answer cannot be written: the client dropped its connection with
+// requests in flight, and the channel will never take their answers.
+// (Before, the read waited for them for ever, and so did the session, its
+// upload and its place in the session counts.)
+func TestSFTPGuardLostChannelEndsAHeldRead(t *testing.T) {
+	write := SFTPFrame(SFTPPacket(FxpWrite, 1, "h", uint64(0), "data"))
+	conn := &deadChannel{in: bytes.NewReader(bytes.Repeat(write, sftpInFlight+1))}
+	g := newSFTPGuard(conn)
+	g.out.frames = 1 // pkg/sftp's VERSION went out
+	for range sftpInFlight {
+		if _, err := io.ReadFull(g, make([]byte, len(write))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held := make(chan error)
+	go func() {
+		_, err := io.ReadFull(g, make([]byte, len(write)))
+		held <- err
+	}()
+	if _, err := g.Write(SFTPFrame(SFTPPacket(FxpStatus, 1, 0, "", ""))); err == nil {
+		t.Fatal("a write to a dead channel succeeded")
+	}
+	select {
+	case err := <-held:
+		if err != io.EOF {
+			t.Errorf("held read after the channel died: %v, want EOF", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a read held for answers outlived the channel")
+	}
+}
+
+// deadChannel is a channel whose peer is gone: what was sent before is
+// read, writes fail.
+type deadChannel struct{ in io.Reader }
+
+func (c *deadChannel) Read(p []byte) (int, error)  { return c.in.Read(p) }
+func (c *deadChannel) Write(p []byte) (int, error) { return 0, io.EOF }
+func (c *deadChannel) Close() error                { return nil }
+
 type fakeChannel struct {
 	in  io.Reader
 	out bytes.Buffer
