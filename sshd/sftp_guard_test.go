@@ -109,14 +109,7 @@ func TestSFTPGuardCloseEndsAHeldRead(t *testing.T) {
 		done <- err
 	}()
 	g.Close()
-	select {
-	case err := <-done:
-		if err != io.EOF {
-			t.Errorf("held read after close: %v, want EOF", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("a held read outlived Close")
-	}
+	wantHeldEOF(t, done, "after Close")
 }
 
 // A read held because sftpInFlight requests are unanswered ends once an
@@ -129,26 +122,23 @@ func TestSFTPGuardLostChannelEndsAHeldRead(t *testing.T) {
 	conn := &deadChannel{in: bytes.NewReader(bytes.Repeat(write, sftpInFlight+1))}
 	g := newSFTPGuard(conn)
 	g.out.frames = 1 // pkg/sftp's VERSION went out
-	for range sftpInFlight {
-		if _, err := io.ReadFull(g, make([]byte, len(write))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	held := make(chan error)
-	go func() {
-		_, err := io.ReadFull(g, make([]byte, len(write)))
-		held <- err
-	}()
+	held := readPastInFlight(t, g, len(write))
 	if _, err := g.Write(SFTPFrame(SFTPPacket(FxpStatus, 1, 0, "", ""))); err == nil {
 		t.Fatal("a write to a dead channel succeeded")
 	}
+	wantHeldEOF(t, held, "after the channel died")
+}
+
+// wantHeldEOF waits (bounded) for a held read to end with EOF.
+func wantHeldEOF(t *testing.T, read <-chan error, when string) {
+	t.Helper()
 	select {
-	case err := <-held:
+	case err := <-read:
 		if err != io.EOF {
-			t.Errorf("held read after the channel died: %v, want EOF", err)
+			t.Errorf("held read %s: %v, want EOF", when, err)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("a read held for answers outlived the channel")
+		t.Fatalf("a held read did not end %s", when)
 	}
 }
 
@@ -246,16 +236,7 @@ func TestSFTPGuardBoundsRequestsInFlight(t *testing.T) {
 	g := newSFTPGuard(conn)
 	g.Write(SFTPFrame(SFTPPacket(FxpVersion, 3))) // answers a request not counted here
 	g.answered = 0
-	for range sftpInFlight {
-		if _, err := io.ReadFull(g, make([]byte, len(stat))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	next := make(chan error)
-	go func() {
-		_, err := io.ReadFull(g, make([]byte, len(stat)))
-		next <- err
-	}()
+	next := readPastInFlight(t, g, len(stat))
 	select {
 	case <-next:
 		t.Fatalf("request %d went in with none answered", sftpInFlight+1)
@@ -270,4 +251,22 @@ func TestSFTPGuardBoundsRequestsInFlight(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the request was held after an answer")
 	}
+}
+
+// readPastInFlight reads sftpInFlight frames of size n through g, as
+// pkg/sftp would, then starts reading one more: its end comes on the
+// channel returned.
+func readPastInFlight(t *testing.T, g *sftpGuard, n int) <-chan error {
+	t.Helper()
+	for range sftpInFlight {
+		if _, err := io.ReadFull(g, make([]byte, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := make(chan error)
+	go func() {
+		_, err := io.ReadFull(g, make([]byte, n))
+		next <- err
+	}()
+	return next
 }
