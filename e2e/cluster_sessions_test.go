@@ -41,6 +41,9 @@ func TestClusterSessionsPerUser(t *testing.T) {
 		t.Errorf("refusal on B: %v, want it to name the per-account limit", last)
 	}
 
+	// A put in the held session, then its end.
+	sub.send(t, "9 put held.txt\nheld open")
+	sub.waitOutput(t, "E 0 sha256 ")
 	sub.stdin.Close()
 	select {
 	case <-sub.done:
@@ -52,6 +55,9 @@ func TestClusterSessionsPerUser(t *testing.T) {
 		return last.code == 0
 	}) {
 		t.Fatalf("after the session on A ended, B still refuses: %v", last)
+	}
+	if !contains(lsNames(t, b, "carol", pw), "held.txt") {
+		t.Errorf("the put of the session held open on A is not listed on B")
 	}
 }
 
