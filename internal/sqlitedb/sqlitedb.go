@@ -10,8 +10,15 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+)
+
+// The idle connections kept for reuse, and for how long.
+const (
+	maxIdleConns = 16
+	maxIdleTime  = 5 * time.Minute
 )
 
 // Open opens (creating if needed) the database at path in WAL mode, so that
@@ -31,6 +38,12 @@ func Open(ctx context.Context, path string) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	// Opening a connection runs the pragmas above and parses the schema;
+	// database/sql keeps only 2 idle ones by default, so every burst of
+	// more than 2 concurrent queries opened and closed connections (a
+	// twelfth of the CPU of a flood of logins). Idle ones go after a while.
+	db.SetMaxIdleConns(maxIdleConns)
+	db.SetConnMaxIdleTime(maxIdleTime)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
