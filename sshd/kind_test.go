@@ -9,6 +9,7 @@ import (
 
 	"github.com/sshelf/sshelf/files"
 	"github.com/sshelf/sshelf/internal/ops"
+	"github.com/sshelf/sshelf/sshd/framing"
 )
 
 // TestEveryKindHasItsAnswers: each kind has an exit status, an SFTP
@@ -31,7 +32,7 @@ func TestEveryKindHasItsAnswers(t *testing.T) {
 			t.Errorf("%q: not a token", k)
 		}
 		var b bytes.Buffer
-		writeAnswer(&b, k, "sshelf: get: x: reason")
+		framing.WriteAnswer(&b, k, "sshelf: get: x: reason")
 		if want := "E " + string(rune('0'+wantExit)) + " [" + string(k) + "] sshelf: get: x: reason\n"; b.String() != want {
 			t.Errorf("end line %q, want %q", b.String(), want)
 		}
@@ -40,7 +41,7 @@ func TestEveryKindHasItsAnswers(t *testing.T) {
 		t.Errorf("no error: exit status %d", ops.ExitStatus(files.KindNone))
 	}
 	var b bytes.Buffer
-	writeAnswer(&b, files.KindNone, "ok")
+	framing.WriteAnswer(&b, files.KindNone, "ok")
 	if b.String() != "E 0 ok\n" {
 		t.Errorf("success end line %q", b.String())
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/sshelf/sshelf/files"
 	"github.com/sshelf/sshelf/internal/clientaddr"
 	"github.com/sshelf/sshelf/internal/sessions"
+	"github.com/sshelf/sshelf/sshd/framing"
 )
 
 // Each refusal says which limit was hit, so a user knows whether waiting
@@ -190,5 +191,5 @@ func refuseOnStderr(sess ssh.Session, err error) {
 }
 
 func refuseFramed(sess ssh.Session, err error) {
-	writeAnswer(sess, files.KindBusy, "sshelf: "+err.Error())
+	framing.WriteAnswer(sess, files.KindBusy, "sshelf: "+err.Error())
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sshelf/sshelf/files"
 	"github.com/sshelf/sshelf/internal/ops"
+	"github.com/sshelf/sshelf/sshd/framing"
 )
 
 // maxSmallContent bounds the content of requests other than put (passwd's
@@ -35,7 +36,7 @@ func (s *Server) handleSubsystem(sess ssh.Session) {
 // serveRequests answers requests until the input ends; it returns the
 // session's exit status.
 func (s *Server) serveRequests(ctx context.Context, sess ssh.Session) int {
-	in := newRequestReader(sess)
+	in := framing.NewReader(sess)
 	// Buffered so that a small response leaves in one packet; large
 	// writes pass straight through, and every response is flushed.
 	out := bufio.NewWriterSize(sess, 64<<10)
@@ -46,15 +47,15 @@ func (s *Server) serveRequests(ctx context.Context, sess ssh.Session) int {
 		Settings:  sessionSettings(sess),
 	}
 	for {
-		h, err := readHeader(in)
+		h, err := framing.ReadHeader(in)
 		if err == io.EOF {
 			return 0
 		}
 		if err != nil {
 			s.log.InfoContext(ctx, "sshelf subsystem: framing lost", "user", base.User, "addr", base.Addr, "result", err.Error())
-			writeAnswer(out, files.KindUsage, "sshelf: "+err.Error()) // status exitFramingError
+			framing.WriteAnswer(out, files.KindUsage, "sshelf: "+err.Error()) // status exitFramingError
 			out.Flush()
-			if errors.Is(err, errTruncated) {
+			if errors.Is(err, framing.ErrTruncated) {
 				return exitTruncated
 			}
 			return exitFramingError
@@ -73,16 +74,16 @@ func (s *Server) serveRequests(ctx context.Context, sess ssh.Session) int {
 // serveRequest runs one request and writes its response. It consumes
 // exactly the request's content, and reports false if the input ended
 // before that: the session cannot go on.
-func (s *Server) serveRequest(ctx context.Context, h requestHeader, in io.Reader, out io.Writer, cl *ops.Call) bool {
+func (s *Server) serveRequest(ctx context.Context, h framing.Header, in io.Reader, out io.Writer, cl *ops.Call) bool {
 	start := time.Now()
-	content := &io.LimitedReader{R: in, N: h.size}
-	c, err := ops.ParseLine(h.line)
+	content := &io.LimitedReader{R: in, N: h.Size}
+	c, err := ops.ParseLine(h.Line)
 	spec, _ := ops.Lookup(c.Name)
-	if err == nil && h.size > 0 && !spec.TakesContent() {
+	if err == nil && h.Size > 0 && !spec.TakesContent() {
 		err = &ops.UsageError{Command: c.Name, Msg: "takes no content: content-length must be 0"}
 	}
-	cl.Out = chunkWriter{w: out}
-	cl.Size = h.size
+	cl.Out = framing.ChunkWriter{W: out}
+	cl.Size = h.Size
 	cl.In = content
 	if err == nil && c.Name == "passwd" {
 		cl.In, err = readSmallContent(content)
@@ -96,11 +97,11 @@ func (s *Server) serveRequest(ctx context.Context, h requestHeader, in io.Reader
 	io.Copy(io.Discard, content)
 	complete := content.N == 0
 	if !complete && err == nil {
-		err = fmt.Errorf("%w: %w", files.ErrIncomplete, errTruncated)
+		err = fmt.Errorf("%w: %w", files.ErrIncomplete, framing.ErrTruncated)
 	}
 	s.ops.Record(ctx, cl, c, res, err, start)
 	if err != nil {
-		writeAnswer(out, files.KindOf(err), ops.ErrorLine(c, err))
+		framing.WriteAnswer(out, files.KindOf(err), ops.ErrorLine(c, err))
 		return complete
 	}
 	message := "ok"
@@ -108,7 +109,7 @@ func (s *Server) serveRequest(ctx context.Context, h requestHeader, in io.Reader
 	case "get", "put", "sum":
 		message = "sha256 " + res.SHA256
 	}
-	writeAnswer(out, files.KindNone, message)
+	framing.WriteAnswer(out, files.KindNone, message)
 	return complete
 }
 
@@ -119,7 +120,7 @@ func readSmallContent(content *io.LimitedReader) (io.Reader, error) {
 	}
 	b, err := io.ReadAll(content)
 	if err != nil || content.N > 0 {
-		return nil, fmt.Errorf("%w: %w", files.ErrIncomplete, errTruncated)
+		return nil, fmt.Errorf("%w: %w", files.ErrIncomplete, framing.ErrTruncated)
 	}
 	return bytes.NewReader(b), nil
 }

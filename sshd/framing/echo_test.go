@@ -1,4 +1,4 @@
-package sshd
+package framing
 
 import (
 	"bytes"
@@ -9,8 +9,8 @@ import (
 func TestWriteEndGuard(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	writeEnd(&b, 2, "sshelf: a\u0085\nb\u202e")
+	WriteEnd(&b, 2, "sshelf: a\u0085\nb\u202e")
 	if got, want := b.String(), "E 2 sshelf: a\\u0085\\nb\\u202e\n"; got != want {
-		t.Errorf("writeEnd = %q, want %q", got, want)
+		t.Errorf("WriteEnd = %q, want %q", got, want)
 	}
 }

@@ -1,4 +1,7 @@
-package sshd
+// Package framing is the sshelf subsystem's framing on the server's side
+// (the README's section "The sshelf subsystem" is the reference): reading
+// requests' header lines, writing data chunks and end lines.
+package framing
 
 import (
 	"bufio"
@@ -13,9 +16,6 @@ import (
 	"github.com/sshelf/sshelf/internal/printable"
 )
 
-// The sshelf subsystem's framing (the README's section "The sshelf
-// subsystem" is the reference).
-//
 // A request is one header line, "<content-length> <command line>\n",
 // followed by exactly content-length raw bytes. A response is zero or more
 // data chunks, "D <len>\n" and len bytes, then one end line,
@@ -35,76 +35,76 @@ const (
 var (
 	errHeaderTooLong = fmt.Errorf("request line longer than %d bytes", maxHeaderLine)
 	errBadLength     = errors.New("request line must start with a content length: decimal digits, then a space")
-	errTruncated     = errors.New("input ended inside a request")
+	ErrTruncated     = errors.New("input ended inside a request")
 )
 
-// requestHeader is one parsed header line.
-type requestHeader struct {
-	size int64  // content-length: bytes of content that follow the line
-	line string // the command line, still shell-quoted
+// Header is one parsed header line.
+type Header struct {
+	Size int64  // content-length: bytes of content that follow the line
+	Line string // the command line, still shell-quoted
 }
 
-// newRequestReader returns the reader requests are read from: its buffer
+// NewReader returns the reader requests are read from: its buffer
 // is the header line's bound, so no header makes it allocate more.
-func newRequestReader(r io.Reader) *bufio.Reader {
+func NewReader(r io.Reader) *bufio.Reader {
 	return bufio.NewReaderSize(r, maxHeaderLine)
 }
 
-// readHeader reads the next header line. It returns io.EOF for a clean end
+// ReadHeader reads the next header line. It returns io.EOF for a clean end
 // of input between requests, and one of the framing errors above otherwise.
-func readHeader(r *bufio.Reader) (requestHeader, error) {
+func ReadHeader(r *bufio.Reader) (Header, error) {
 	raw, err := r.ReadSlice('\n')
 	switch {
 	case errors.Is(err, bufio.ErrBufferFull):
-		return requestHeader{}, errHeaderTooLong
+		return Header{}, errHeaderTooLong
 	case err == io.EOF && len(raw) == 0:
-		return requestHeader{}, io.EOF
+		return Header{}, io.EOF
 	case err == io.EOF:
-		return requestHeader{}, errTruncated
+		return Header{}, ErrTruncated
 	case err != nil:
-		return requestHeader{}, fmt.Errorf("read request: %w", err)
+		return Header{}, fmt.Errorf("read request: %w", err)
 	}
-	return parseHeader(raw[:len(raw)-1])
+	return ParseHeader(raw[:len(raw)-1])
 }
 
-// parseHeader parses a header line without its newline. (A carriage
+// ParseHeader parses a header line without its newline. (A carriage
 // return before the newline needs no care: the command line's splitting
 // takes it for a space.)
-func parseHeader(raw []byte) (requestHeader, error) {
+func ParseHeader(raw []byte) (Header, error) {
 	digits, line, _ := bytes.Cut(raw, []byte(" "))
 	if len(digits) == 0 || len(digits) > maxLengthDigits {
-		return requestHeader{}, errBadLength
+		return Header{}, errBadLength
 	}
 	for _, b := range digits {
 		if b < '0' || b > '9' {
-			return requestHeader{}, errBadLength
+			return Header{}, errBadLength
 		}
 	}
 	size, err := strconv.ParseInt(string(digits), 10, 64)
 	if err != nil {
-		return requestHeader{}, errBadLength
+		return Header{}, errBadLength
 	}
-	return requestHeader{size: size, line: string(line)}, nil
+	return Header{Size: size, Line: string(line)}, nil
 }
 
-// formatHeader is parseHeader's inverse, for tests and the fuzz target.
-func formatHeader(h requestHeader) string {
-	return strconv.FormatInt(h.size, 10) + " " + h.line + "\n"
+// formatHeader is ParseHeader's inverse, for tests and the fuzz target.
+func formatHeader(h Header) string {
+	return strconv.FormatInt(h.Size, 10) + " " + h.Line + "\n"
 }
 
-// chunkWriter frames everything written to it as data chunks.
-type chunkWriter struct {
-	w io.Writer
+// ChunkWriter frames everything written to it as data chunks.
+type ChunkWriter struct {
+	W io.Writer
 }
 
-func (c chunkWriter) Write(p []byte) (int, error) {
+func (c ChunkWriter) Write(p []byte) (int, error) {
 	written := 0
 	for len(p) > 0 {
 		n := min(len(p), maxChunk)
-		if _, err := fmt.Fprintf(c.w, "D %d\n", n); err != nil {
+		if _, err := fmt.Fprintf(c.W, "D %d\n", n); err != nil {
 			return written, err
 		}
-		if _, err := c.w.Write(p[:n]); err != nil {
+		if _, err := c.W.Write(p[:n]); err != nil {
 			return written, err
 		}
 		written += n
@@ -113,21 +113,21 @@ func (c chunkWriter) Write(p []byte) (int, error) {
 	return written, nil
 }
 
-// writeAnswer writes the end line of an answer of kind k (KindNone: done):
+// WriteAnswer writes the end line of an answer of kind k (KindNone: done):
 // the one place a kind becomes an end line's status and token. A failure's
 // message is preceded by "[TOKEN] ", the kind's stable token; a client that
 // reads only the status, or the message's end, is not disturbed by it.
-func writeAnswer(w io.Writer, k files.Kind, message string) error {
+func WriteAnswer(w io.Writer, k files.Kind, message string) error {
 	if k == files.KindNone {
-		return writeEnd(w, 0, message)
+		return WriteEnd(w, 0, message)
 	}
-	return writeEnd(w, ops.ExitStatus(k), "["+string(k)+"] "+message)
+	return WriteEnd(w, ops.ExitStatus(k), "["+string(k)+"] "+message)
 }
 
-// writeEnd writes a response's end line. The message is kept to one
+// WriteEnd writes a response's end line. The message is kept to one
 // printable line (controls, C1 included, and format characters escaped)
 // whatever bytes a client put in its command.
-func writeEnd(w io.Writer, status int, message string) error {
+func WriteEnd(w io.Writer, status int, message string) error {
 	_, err := fmt.Fprintf(w, "E %d %s\n", status, printable.Line(message))
 	return err
 }
