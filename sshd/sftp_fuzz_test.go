@@ -18,6 +18,7 @@ import (
 	"github.com/sshelf/sshelf/files/disk"
 	"github.com/sshelf/sshelf/files/memory"
 	"github.com/sshelf/sshelf/internal/ops"
+	"github.com/sshelf/sshelf/internal/sftpwire"
 	"github.com/sshelf/sshelf/internal/testkit"
 	"github.com/sshelf/sshelf/internal/throttle"
 	"github.com/sshelf/sshelf/internal/throttle/memthrottle"
@@ -47,45 +48,45 @@ func FuzzSFTP(f *testing.F) {
 // sftpSeeds are sessions worth starting from: every request type, and the
 // malformed packets of issue 10 among them.
 func sftpSeeds() [][][]byte {
-	p := SFTPPacket
+	p := sftpwire.Packet
 	none := []byte{}
 	openW := func(id uint32, name string) []byte {
-		return p(FxpOpen, id, name, FxfWrite|FxfCreat|FxfTrunc, 0)
+		return p(sftpwire.FxpOpen, id, name, sftpwire.FxfWrite|sftpwire.FxfCreat|sftpwire.FxfTrunc, 0)
 	}
 	write := func(id uint32, handle string, off uint64, data string) []byte {
-		return p(FxpWrite, id, handle, off, data)
+		return p(sftpwire.FxpWrite, id, handle, off, data)
 	}
 	return [][][]byte{
 		// The crash: SETSTAT with flags and no attributes, on a name that
 		// does not exist and on one that does.
-		{MalformedSetstat(1, "nothing")},
-		{MalformedSetstat(1, "shared"), p(FxpSetstat, 2, "shared", AttrPerm, none)},
-		{p(FxpSetstat, 1, "shared", AttrSize|AttrOwner|AttrPerm|AttrTimes|AttrExt, none)},
-		{p(FxpSetstat, 1, "shared", AttrSize, []byte{0, 0, 1})}, // a size cut short
+		{sftpwire.MalformedSetstat(1, "nothing")},
+		{sftpwire.MalformedSetstat(1, "shared"), p(sftpwire.FxpSetstat, 2, "shared", sftpwire.AttrPerm, none)},
+		{p(sftpwire.FxpSetstat, 1, "shared", sftpwire.AttrSize|sftpwire.AttrOwner|sftpwire.AttrPerm|sftpwire.AttrTimes|sftpwire.AttrExt, none)},
+		{p(sftpwire.FxpSetstat, 1, "shared", sftpwire.AttrSize, []byte{0, 0, 1})}, // a size cut short
 		// The same through FSETSTAT on an upload in flight.
-		{openW(1, "up"), write(2, "1", 0, "hello"), MalformedFsetstat(3, "1"), p(FxpClose, 4, "1")},
-		{openW(1, "up"), p(FxpFsetstat, 2, "1", AttrSize, none), write(3, "1", 0, "x"), p(FxpClose, 4, "1")},
+		{openW(1, "up"), write(2, "1", 0, "hello"), sftpwire.MalformedFsetstat(3, "1"), p(sftpwire.FxpClose, 4, "1")},
+		{openW(1, "up"), p(sftpwire.FxpFsetstat, 2, "1", sftpwire.AttrSize, none), write(3, "1", 0, "x"), p(sftpwire.FxpClose, 4, "1")},
 		// Point 9: a truncate far past the bytes written, and sizes and
 		// offsets past what an int64 holds.
-		{openW(1, "up"), write(2, "1", 0, "0123456789"), p(FxpFsetstat, 3, "1", AttrSize, uint64(4<<30)), p(FxpClose, 4, "1")},
-		{openW(1, "up"), p(FxpFsetstat, 2, "1", AttrSize, ^uint64(0)), p(FxpClose, 3, "1")},
-		{openW(1, "up"), write(2, "1", 1<<63, "x"), write(3, "1", 4<<30, "x"), p(FxpClose, 4, "1")},
-		{p(FxpOpen, 1, "shared", FxfRead, 0), p(FxpRead, 2, "1", uint64(1<<63), 100), p(FxpRead, 3, "1", uint64(0), 1<<30), p(FxpClose, 4, "1")},
+		{openW(1, "up"), write(2, "1", 0, "0123456789"), p(sftpwire.FxpFsetstat, 3, "1", sftpwire.AttrSize, uint64(4<<30)), p(sftpwire.FxpClose, 4, "1")},
+		{openW(1, "up"), p(sftpwire.FxpFsetstat, 2, "1", sftpwire.AttrSize, ^uint64(0)), p(sftpwire.FxpClose, 3, "1")},
+		{openW(1, "up"), write(2, "1", 1<<63, "x"), write(3, "1", 4<<30, "x"), p(sftpwire.FxpClose, 4, "1")},
+		{p(sftpwire.FxpOpen, 1, "shared", sftpwire.FxfRead, 0), p(sftpwire.FxpRead, 2, "1", uint64(1<<63), 100), p(sftpwire.FxpRead, 3, "1", uint64(0), 1<<30), p(sftpwire.FxpClose, 4, "1")},
 		// Ordinary sessions: an upload with fstat, fsetstat and a truncate
 		// (scp), a resume, a read-write handle, listings and commands.
-		{openW(1, "a"), write(2, "1", 0, "abcdef"), p(FxpFstat, 3, "1"), p(FxpFsetstat, 4, "1", AttrSize|AttrPerm|AttrTimes, uint64(3), 0o644, 1, 2), p(FxpClose, 5, "1"), p(FxpStat, 6, "a")},
-		{openW(1, "a"), write(2, "1", 0, "abc"), p(FxpClose, 3, "1"), p(FxpOpen, 4, "a", FxfWrite, 0), write(5, "2", 3, "def"), p(FxpClose, 6, "2")},
-		{p(FxpOpen, 1, "rw", FxfRead|FxfWrite|FxfCreat, 0), write(2, "1", 0, "xyz"), p(FxpRead, 3, "1", uint64(1), 10), p(FxpClose, 4, "1")},
-		{p(FxpOpendir, 1, "/"), p(FxpReaddir, 2, "1"), p(FxpReaddir, 3, "1"), p(FxpClose, 4, "1")},
-		{p(FxpRealpath, 1, "."), p(FxpStat, 2, "/"), p(FxpLstat, 3, "hidden"), p(FxpStat, 4, "a/b"), p(FxpReadlink, 5, "x")},
-		{openW(1, "m"), write(2, "1", 0, "m"), p(FxpClose, 3, "1"), p(FxpRename, 4, "m", "n"), p(FxpSetstat, 5, "n", AttrPerm, 0o600), p(FxpRemove, 6, "n")},
-		{p(FxpMkdir, 1, "d", 0), p(FxpRmdir, 2, "d"), p(FxpSymlink, 3, "a", "b"), p(FxpRemove, 4, "shared"), p(FxpRename, 5, "shared", "mine")},
-		{p(FxpExtended, 1, "posix-rename@openssh.com", "a", "b"), p(FxpExtended, 2, "statvfs@openssh.com", "/"), p(FxpExtended, 3, "hardlink@openssh.com", "a", "b")},
+		{openW(1, "a"), write(2, "1", 0, "abcdef"), p(sftpwire.FxpFstat, 3, "1"), p(sftpwire.FxpFsetstat, 4, "1", sftpwire.AttrSize|sftpwire.AttrPerm|sftpwire.AttrTimes, uint64(3), 0o644, 1, 2), p(sftpwire.FxpClose, 5, "1"), p(sftpwire.FxpStat, 6, "a")},
+		{openW(1, "a"), write(2, "1", 0, "abc"), p(sftpwire.FxpClose, 3, "1"), p(sftpwire.FxpOpen, 4, "a", sftpwire.FxfWrite, 0), write(5, "2", 3, "def"), p(sftpwire.FxpClose, 6, "2")},
+		{p(sftpwire.FxpOpen, 1, "rw", sftpwire.FxfRead|sftpwire.FxfWrite|sftpwire.FxfCreat, 0), write(2, "1", 0, "xyz"), p(sftpwire.FxpRead, 3, "1", uint64(1), 10), p(sftpwire.FxpClose, 4, "1")},
+		{p(sftpwire.FxpOpendir, 1, "/"), p(sftpwire.FxpReaddir, 2, "1"), p(sftpwire.FxpReaddir, 3, "1"), p(sftpwire.FxpClose, 4, "1")},
+		{p(sftpwire.FxpRealpath, 1, "."), p(sftpwire.FxpStat, 2, "/"), p(sftpwire.FxpLstat, 3, "hidden"), p(sftpwire.FxpStat, 4, "a/b"), p(sftpwire.FxpReadlink, 5, "x")},
+		{openW(1, "m"), write(2, "1", 0, "m"), p(sftpwire.FxpClose, 3, "1"), p(sftpwire.FxpRename, 4, "m", "n"), p(sftpwire.FxpSetstat, 5, "n", sftpwire.AttrPerm, 0o600), p(sftpwire.FxpRemove, 6, "n")},
+		{p(sftpwire.FxpMkdir, 1, "d", 0), p(sftpwire.FxpRmdir, 2, "d"), p(sftpwire.FxpSymlink, 3, "a", "b"), p(sftpwire.FxpRemove, 4, "shared"), p(sftpwire.FxpRename, 5, "shared", "mine")},
+		{p(sftpwire.FxpExtended, 1, "posix-rename@openssh.com", "a", "b"), p(sftpwire.FxpExtended, 2, "statvfs@openssh.com", "/"), p(sftpwire.FxpExtended, 3, "hardlink@openssh.com", "a", "b")},
 		// The extension the guard answers itself (sftp_limits.go), then a
 		// write of the size it announces.
-		{p(FxpExtended, 1, "limits@openssh.com"), openW(2, "big"), write(3, "1", 0, strings.Repeat("b", 4000)), p(FxpExtended, 4, "limits@openssh.com", "x"), p(FxpClose, 5, "1")},
-		{p(FxpOpen, 1, "secret", FxfRead, 0), p(FxpOpen, 2, "hidden", FxfRead, 0), p(FxpRead, 3, "2", uint64(0), 10), p(FxpClose, 4, "2"), p(FxpClose, 5, "9")},
-		{p(FxpOpen, 1, "shared", FxfWrite|FxfExcl|FxfCreat, 0), p(FxpOpen, 2, "new", FxfWrite, 0), p(FxpOpen, 3, "x", 0, 0)},
+		{p(sftpwire.FxpExtended, 1, "limits@openssh.com"), openW(2, "big"), write(3, "1", 0, strings.Repeat("b", 4000)), p(sftpwire.FxpExtended, 4, "limits@openssh.com", "x"), p(sftpwire.FxpClose, 5, "1")},
+		{p(sftpwire.FxpOpen, 1, "secret", sftpwire.FxfRead, 0), p(sftpwire.FxpOpen, 2, "hidden", sftpwire.FxfRead, 0), p(sftpwire.FxpRead, 3, "2", uint64(0), 10), p(sftpwire.FxpClose, 4, "2"), p(sftpwire.FxpClose, 5, "9")},
+		{p(sftpwire.FxpOpen, 1, "shared", sftpwire.FxfWrite|sftpwire.FxfExcl|sftpwire.FxfCreat, 0), p(sftpwire.FxpOpen, 2, "new", sftpwire.FxfWrite, 0), p(sftpwire.FxpOpen, 3, "x", 0, 0)},
 	}
 }
 
@@ -196,8 +197,8 @@ func (h *fuzzHarness) run(t *testing.T, pkts [][]byte) {
 		defer close(sent)
 		w := conn.toServer
 		defer w.Close()
-		for _, p := range append([][]byte{SFTPInit}, pkts...) {
-			if _, err := w.Write(SFTPFrame(p)); err != nil {
+		for _, p := range append([][]byte{sftpwire.Init()}, pkts...) {
+			if _, err := w.Write(sftpwire.Frame(p)); err != nil {
 				return
 			}
 		}

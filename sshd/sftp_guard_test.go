@@ -2,15 +2,16 @@ package sshd
 
 import (
 	"bytes"
+	"github.com/sshelf/sshelf/internal/sftpwire"
 	"io"
 	"testing"
 	"time"
 )
 
 func TestFrameCounter(t *testing.T) {
-	open := SFTPFrame(SFTPPacket(FxpOpen, 1, "f", FxfWrite, 0))
-	write := SFTPFrame(SFTPPacket(FxpWrite, 2, "1", uint64(0), "data"))
-	empty := SFTPFrame(nil)
+	open := sftpwire.Frame(sftpwire.Packet(sftpwire.FxpOpen, 1, "f", sftpwire.FxfWrite, 0))
+	write := sftpwire.Frame(sftpwire.Packet(sftpwire.FxpWrite, 2, "1", uint64(0), "data"))
+	empty := sftpwire.Frame(nil)
 	stream := bytes.Join([][]byte{open, empty, write}, nil)
 	tests := []struct {
 		name  string
@@ -43,7 +44,7 @@ func TestFrameCounter(t *testing.T) {
 			if total != 3 || c.frames != 3 || c.inFrame() != 0 {
 				t.Errorf("counted %d frames (%d), %d bytes into one; want 3 whole", total, c.frames, c.inFrame())
 			}
-			if tt.name == "byte by byte" && !bytes.Equal(types, []byte{FxpOpen, 0, FxpWrite}) {
+			if tt.name == "byte by byte" && !bytes.Equal(types, []byte{sftpwire.FxpOpen, 0, sftpwire.FxpWrite}) {
 				t.Errorf("types %v", types)
 			}
 		})
@@ -53,8 +54,8 @@ func TestFrameCounter(t *testing.T) {
 // After an OPEN, the guard gives the request server nothing more until an
 // answer went out: the write behind it waits (sftp_guard.go).
 func TestSFTPGuardHoldsWhatFollowsAnOpen(t *testing.T) {
-	open := SFTPFrame(SFTPPacket(FxpOpen, 1, "f", FxfWrite, 0))
-	write := SFTPFrame(SFTPPacket(FxpWrite, 2, "1", uint64(0), "data"))
+	open := sftpwire.Frame(sftpwire.Packet(sftpwire.FxpOpen, 1, "f", sftpwire.FxfWrite, 0))
+	write := sftpwire.Frame(sftpwire.Packet(sftpwire.FxpWrite, 2, "1", uint64(0), "data"))
 	conn := &fakeChannel{in: bytes.NewReader(append(append([]byte(nil), open...), write...))}
 	g := newSFTPGuard(conn)
 	// The open passes, as pkg/sftp reads it: length, then body.
@@ -77,7 +78,7 @@ func TestSFTPGuardHoldsWhatFollowsAnOpen(t *testing.T) {
 	case <-time.After(100 * time.Millisecond): // a wait for something that must not happen
 	}
 	// The answer, in two writes as pkg/sftp sends it.
-	handle := SFTPFrame(SFTPPacket(FxpHandle, 1, "1"))
+	handle := sftpwire.Frame(sftpwire.Packet(sftpwire.FxpHandle, 1, "1"))
 	g.Write(handle[:6])
 	select {
 	case <-next:
@@ -100,7 +101,7 @@ func TestSFTPGuardHoldsWhatFollowsAnOpen(t *testing.T) {
 
 // Closing the guard ends a read held for an answer that will not come.
 func TestSFTPGuardCloseEndsAHeldRead(t *testing.T) {
-	open := SFTPFrame(SFTPPacket(FxpOpen, 1, "f", FxfWrite, 0))
+	open := sftpwire.Frame(sftpwire.Packet(sftpwire.FxpOpen, 1, "f", sftpwire.FxfWrite, 0))
 	g := newSFTPGuard(&fakeChannel{in: bytes.NewReader(append(open, open...))})
 	io.ReadFull(g, make([]byte, len(open)))
 	done := make(chan error)
@@ -118,12 +119,12 @@ func TestSFTPGuardCloseEndsAHeldRead(t *testing.T) {
 // (Before, the read waited for them for ever, and so did the session, its
 // upload and its place in the session counts.)
 func TestSFTPGuardLostChannelEndsAHeldRead(t *testing.T) {
-	write := SFTPFrame(SFTPPacket(FxpWrite, 1, "h", uint64(0), "data"))
+	write := sftpwire.Frame(sftpwire.Packet(sftpwire.FxpWrite, 1, "h", uint64(0), "data"))
 	conn := &deadChannel{in: bytes.NewReader(bytes.Repeat(write, sftpInFlight+1))}
 	g := newSFTPGuard(conn)
 	g.out.frames = 1 // pkg/sftp's VERSION went out
 	held := readPastInFlight(t, g, len(write))
-	if _, err := g.Write(SFTPFrame(SFTPPacket(FxpStatus, 1, 0, "", ""))); err == nil {
+	if _, err := g.Write(sftpwire.Frame(sftpwire.Packet(sftpwire.FxpStatus, 1, 0, "", ""))); err == nil {
 		t.Fatal("a write to a dead channel succeeded")
 	}
 	wantHeldEOF(t, held, "after the channel died")
@@ -162,9 +163,9 @@ func (c *fakeChannel) Close() error                { return nil }
 // The guard adds limits@openssh.com to pkg/sftp's VERSION, however
 // pkg/sftp splits its writes, and passes what follows unchanged.
 func TestSFTPGuardAnnouncesLimits(t *testing.T) {
-	version := SFTPFrame(SFTPPacket(FxpVersion, 3, "posix-rename@openssh.com", "1"))
-	status := SFTPFrame(SFTPPacket(FxpStatus, 1, 0, "", ""))
-	want := append(SFTPFrame(SFTPPacket(FxpVersion, 3, "posix-rename@openssh.com", "1", "limits@openssh.com", "1")), status...)
+	version := sftpwire.Frame(sftpwire.Packet(sftpwire.FxpVersion, 3, "posix-rename@openssh.com", "1"))
+	status := sftpwire.Frame(sftpwire.Packet(sftpwire.FxpStatus, 1, 0, "", ""))
+	want := append(sftpwire.Frame(sftpwire.Packet(sftpwire.FxpVersion, 3, "posix-rename@openssh.com", "1", "limits@openssh.com", "1")), status...)
 	for _, cut := range []int{1, 5, len(version) - 1, len(version), len(version) + 3} {
 		conn := &fakeChannel{in: bytes.NewReader(nil)}
 		g := newSFTPGuard(conn)
@@ -187,10 +188,10 @@ func TestSFTPGuardAnnouncesLimits(t *testing.T) {
 // A limits request after the VERSION is answered by the guard and never
 // reaches pkg/sftp; other requests, extended or not, pass unchanged.
 func TestSFTPGuardAnswersLimits(t *testing.T) {
-	limits := SFTPFrame(SFTPPacket(FxpExtended, 5, "limits@openssh.com"))
-	other := SFTPFrame(SFTPPacket(FxpExtended, 6, "statvfs@openssh.com", "/"))
-	stat := SFTPFrame(SFTPPacket(FxpStat, 7, "f"))
-	init := SFTPFrame(SFTPInit)
+	limits := sftpwire.Frame(sftpwire.Packet(sftpwire.FxpExtended, 5, "limits@openssh.com"))
+	other := sftpwire.Frame(sftpwire.Packet(sftpwire.FxpExtended, 6, "statvfs@openssh.com", "/"))
+	stat := sftpwire.Frame(sftpwire.Packet(sftpwire.FxpStat, 7, "f"))
+	init := sftpwire.Frame(sftpwire.Init())
 	in, inW := io.Pipe()
 	conn := &fakeChannel{in: in}
 	g := newSFTPGuard(conn)
@@ -203,7 +204,7 @@ func TestSFTPGuardAnswersLimits(t *testing.T) {
 	if _, err := io.ReadFull(g, got); err != nil || !bytes.Equal(got, init) {
 		t.Fatalf("INIT read as %x, %v", got, err)
 	}
-	g.Write(SFTPFrame(SFTPPacket(FxpVersion, 3)))
+	g.Write(sftpwire.Frame(sftpwire.Packet(sftpwire.FxpVersion, 3)))
 	want := append(append([]byte(nil), other...), stat...)
 	got = make([]byte, len(want))
 	if _, err := io.ReadFull(g, got); err != nil || !bytes.Equal(got, want) {
@@ -211,15 +212,15 @@ func TestSFTPGuardAnswersLimits(t *testing.T) {
 	}
 	// pkg/sftp's answers, so that the guard's cap on requests in flight
 	// lets it read on to the end.
-	status6 := SFTPFrame(SFTPPacket(FxpStatus, 6, uint32(8), "", ""))
-	status7 := SFTPFrame(SFTPPacket(FxpStatus, 7, uint32(2), "", ""))
+	status6 := sftpwire.Frame(sftpwire.Packet(sftpwire.FxpStatus, 6, uint32(8), "", ""))
+	status7 := sftpwire.Frame(sftpwire.Packet(sftpwire.FxpStatus, 7, uint32(2), "", ""))
 	g.Write(status6)
 	g.Write(status7)
 	if rest, err := io.ReadAll(g); err != nil || len(rest) != 0 {
 		t.Fatalf("pkg/sftp read %x more, %v; want the end", rest, err)
 	}
-	reply := SFTPFrame(SFTPPacket(FxpExtendedReply, 5, uint64(256<<10), uint64(255<<10), uint64(255<<10), uint64(0)))
-	version := SFTPFrame(SFTPPacket(FxpVersion, 3, "limits@openssh.com", "1"))
+	reply := sftpwire.Frame(sftpwire.Packet(sftpwire.FxpExtendedReply, 5, uint64(256<<10), uint64(255<<10), uint64(255<<10), uint64(0)))
+	version := sftpwire.Frame(sftpwire.Packet(sftpwire.FxpVersion, 3, "limits@openssh.com", "1"))
 	if want := bytes.Join([][]byte{version, reply, reply, status6, status7}, nil); !bytes.Equal(conn.out.Bytes(), want) {
 		t.Errorf("client got %x, want %x", conn.out.Bytes(), want)
 	}
@@ -231,10 +232,10 @@ func TestSFTPGuardAnswersLimits(t *testing.T) {
 // pkg/sftp gets at most sftpInFlight requests it has not answered; the
 // next waits for an answer.
 func TestSFTPGuardBoundsRequestsInFlight(t *testing.T) {
-	stat := SFTPFrame(SFTPPacket(FxpStat, 1, "f"))
+	stat := sftpwire.Frame(sftpwire.Packet(sftpwire.FxpStat, 1, "f"))
 	conn := &fakeChannel{in: bytes.NewReader(bytes.Repeat(stat, sftpInFlight+1))}
 	g := newSFTPGuard(conn)
-	g.Write(SFTPFrame(SFTPPacket(FxpVersion, 3))) // answers a request not counted here
+	g.Write(sftpwire.Frame(sftpwire.Packet(sftpwire.FxpVersion, 3))) // answers a request not counted here
 	g.answered = 0
 	next := readPastInFlight(t, g, len(stat))
 	select {
@@ -242,7 +243,7 @@ func TestSFTPGuardBoundsRequestsInFlight(t *testing.T) {
 		t.Fatalf("request %d went in with none answered", sftpInFlight+1)
 	case <-time.After(100 * time.Millisecond): // a wait for something that must not happen
 	}
-	g.Write(SFTPFrame(SFTPPacket(FxpStatus, 1, 0, "", "")))
+	g.Write(sftpwire.Frame(sftpwire.Packet(sftpwire.FxpStatus, 1, 0, "", "")))
 	select {
 	case err := <-next:
 		if err != nil {

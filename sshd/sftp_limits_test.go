@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/sshelf/sshelf/app/apptest"
+	"github.com/sshelf/sshelf/internal/sftpwire"
 	"github.com/sshelf/sshelf/internal/testkit"
-	"github.com/sshelf/sshelf/sshd"
 )
 
 // Issue 14: OpenSSH's clients size their requests by the server's
@@ -20,9 +20,9 @@ func TestSFTPLimitsExtension(t *testing.T) {
 	srv := apptest.Start(t, nil)
 	ch, _ := rawSubsystem(t, srv, false)
 	s := &rawSFTP{t: t, ch: ch, r: bufio.NewReader(ch)}
-	s.send(sshd.SFTPInit)
+	s.send(sftpwire.Init())
 	typ, version := s.recv()
-	if typ != sshd.FxpVersion {
+	if typ != sftpwire.FxpVersion {
 		t.Fatalf("answer to INIT: type %d", typ)
 	}
 	exts := extensions(t, version)
@@ -30,9 +30,9 @@ func TestSFTPLimitsExtension(t *testing.T) {
 		t.Fatalf("VERSION announces %v; want limits@openssh.com 1 beside pkg/sftp's own", exts)
 	}
 
-	s.send(sshd.SFTPPacket(sshd.FxpExtended, 7, "limits@openssh.com"))
+	s.send(sftpwire.Packet(sftpwire.FxpExtended, 7, "limits@openssh.com"))
 	typ, b := s.recv()
-	if typ != sshd.FxpExtendedReply || len(b) != 4+4*8 || binary.BigEndian.Uint32(b) != 7 {
+	if typ != sftpwire.FxpExtendedReply || len(b) != 4+4*8 || binary.BigEndian.Uint32(b) != 7 {
 		t.Fatalf("answer to limits: type %d, %x", typ, b)
 	}
 	var limits [4]uint64
@@ -45,7 +45,7 @@ func TestSFTPLimitsExtension(t *testing.T) {
 	}
 
 	// An extension it does not know still goes to pkg/sftp, which refuses it.
-	s.send(sshd.SFTPPacket(sshd.FxpExtended, 8, "nonesuch@example.com", "x"))
+	s.send(sftpwire.Packet(sftpwire.FxpExtended, 8, "nonesuch@example.com", "x"))
 	if code, msg, _ := s.answer(8); code != fxOpUnsupported {
 		t.Errorf("unknown extension: status %d %s, want %d", code, msg, fxOpUnsupported)
 	}
@@ -54,26 +54,26 @@ func TestSFTPLimitsExtension(t *testing.T) {
 	content := make([]byte, maxData)
 	rand.Read(content)
 	h := s.open(9, "big")
-	s.send(sshd.SFTPPacket(sshd.FxpWrite, 10, h, uint64(0), string(content)))
+	s.send(sftpwire.Packet(sftpwire.FxpWrite, 10, h, uint64(0), string(content)))
 	if code, msg, _ := s.answer(10); code != fxOK {
 		t.Fatalf("write of %d bytes: status %d %s", len(content), code, msg)
 	}
-	s.send(sshd.SFTPPacket(sshd.FxpClose, 11, h))
+	s.send(sftpwire.Packet(sftpwire.FxpClose, 11, h))
 	if code, msg, _ := s.answer(11); code != fxOK {
 		t.Fatalf("close: status %d %s", code, msg)
 	}
 	if f := info(t, srv, "big"); f.SHA256 != testkit.SHA256Hex(content) {
 		t.Fatalf("stored as %+v", f)
 	}
-	s.send(sshd.SFTPPacket(sshd.FxpOpen, 12, "big", sshd.FxfRead, 0))
+	s.send(sftpwire.Packet(sftpwire.FxpOpen, 12, "big", sftpwire.FxfRead, 0))
 	_, _, body := s.answer(12)
-	if body[0] != sshd.FxpHandle {
+	if body[0] != sftpwire.FxpHandle {
 		t.Fatalf("open for reading: %x", body)
 	}
 	rh := string(body[5 : 5+binary.BigEndian.Uint32(body[1:])])
-	s.send(sshd.SFTPPacket(sshd.FxpRead, 13, rh, uint64(0), uint32(maxData)))
+	s.send(sftpwire.Packet(sftpwire.FxpRead, 13, rh, uint64(0), uint32(maxData)))
 	_, _, body = s.answer(13)
-	if body[0] != sshd.FxpData || !bytes.Equal(body[5:], content) {
+	if body[0] != sftpwire.FxpData || !bytes.Equal(body[5:], content) {
 		t.Fatalf("read of %d bytes: type %d, %d bytes", maxData, body[0], len(body)-5)
 	}
 }

@@ -14,8 +14,8 @@ import (
 
 	"github.com/sshelf/sshelf/app"
 	"github.com/sshelf/sshelf/app/apptest"
+	"github.com/sshelf/sshelf/internal/sftpwire"
 	"github.com/sshelf/sshelf/internal/testkit"
-	"github.com/sshelf/sshelf/sshd"
 )
 
 // Issue 10, point 1: an SFTP SETSTAT whose flags promise attributes the
@@ -35,8 +35,8 @@ func openRawSFTP(t *testing.T, srv *apptest.Server) *rawSFTP {
 	t.Helper()
 	ch, status := rawSubsystem(t, srv, false)
 	s := &rawSFTP{t: t, ch: ch, r: bufio.NewReader(ch), status: status}
-	s.send(sshd.SFTPInit)
-	if typ, _ := s.recv(); typ != sshd.FxpVersion {
+	s.send(sftpwire.Init())
+	if typ, _ := s.recv(); typ != sftpwire.FxpVersion {
 		t.Fatalf("answer to INIT: type %d", typ)
 	}
 	return s
@@ -44,7 +44,7 @@ func openRawSFTP(t *testing.T, srv *apptest.Server) *rawSFTP {
 
 func (s *rawSFTP) send(pkt []byte) {
 	s.t.Helper()
-	if _, err := s.ch.Write(sshd.SFTPFrame(pkt)); err != nil {
+	if _, err := s.ch.Write(sftpwire.Frame(pkt)); err != nil {
 		s.t.Fatalf("send packet type %d: %v", pkt[0], err)
 	}
 }
@@ -92,7 +92,7 @@ func (s *rawSFTP) answer(id uint32) (code int, msg string, body []byte) {
 		s.t.Fatalf("answer of type %d to request %d: %x", typ, id, b)
 	}
 	b = b[4:]
-	if typ != sshd.FxpStatus {
+	if typ != sftpwire.FxpStatus {
 		return -1, "", append([]byte{typ}, b...)
 	}
 	if len(b) < 8 {
@@ -109,9 +109,9 @@ func (s *rawSFTP) answer(id uint32) (code int, msg string, body []byte) {
 // open opens name for writing and returns the handle.
 func (s *rawSFTP) open(id uint32, name string) string {
 	s.t.Helper()
-	s.send(sshd.SFTPPacket(sshd.FxpOpen, id, name, sshd.FxfWrite|sshd.FxfCreat|sshd.FxfTrunc, 0))
+	s.send(sftpwire.Packet(sftpwire.FxpOpen, id, name, sftpwire.FxfWrite|sftpwire.FxfCreat|sftpwire.FxfTrunc, 0))
 	code, msg, body := s.answer(id)
-	if code != -1 || body[0] != sshd.FxpHandle {
+	if code != -1 || body[0] != sftpwire.FxpHandle {
 		s.t.Fatalf("open %s: status %d %s", name, code, msg)
 	}
 	n := binary.BigEndian.Uint32(body[1:])
@@ -129,7 +129,7 @@ func TestSFTPMalformedSetstatIsAnErrorAndTheServerGoesOn(t *testing.T) {
 	s := openRawSFTP(t, srv)
 
 	h := s.open(1, "up")
-	s.send(sshd.SFTPPacket(sshd.FxpWrite, 2, h, uint64(0), "hello"))
+	s.send(sftpwire.Packet(sftpwire.FxpWrite, 2, h, uint64(0), "hello"))
 	if code, msg, _ := s.answer(2); code != fxOK {
 		t.Fatalf("write: %d %s", code, msg)
 	}
@@ -140,15 +140,15 @@ func TestSFTPMalformedSetstatIsAnErrorAndTheServerGoesOn(t *testing.T) {
 		wantText string
 	}{
 		// The packets of issue 10: the name need not exist.
-		{"setstat of a name that does not exist", sshd.MalformedSetstat(10, "nothing"), fxBadMessage, "attributes"},
-		{"fsetstat on the upload in flight", sshd.MalformedFsetstat(11, h), fxBadMessage, "attributes"},
-		{"setstat of the upload's name", sshd.MalformedSetstat(12, "up"), fxBadMessage, "attributes"},
-		{"every flag, no attributes", sshd.SFTPPacket(sshd.FxpSetstat, 13, "up", sshd.AttrSize|sshd.AttrOwner|sshd.AttrPerm|sshd.AttrTimes|sshd.AttrExt), fxBadMessage, "attributes"},
-		{"a size cut short", sshd.SFTPPacket(sshd.FxpFsetstat, 14, h, sshd.AttrSize, []byte{0, 0, 0, 1}), fxBadMessage, "attributes"},
-		{"times cut short", sshd.SFTPPacket(sshd.FxpFsetstat, 15, h, sshd.AttrTimes, []byte{0, 0, 0, 1}), fxBadMessage, "attributes"},
-		{"a size past an int64", sshd.SFTPPacket(sshd.FxpFsetstat, 16, h, sshd.AttrSize, ^uint64(0)), fxBadMessage, "size out of range"},
+		{"setstat of a name that does not exist", sftpwire.MalformedSetstat(10, "nothing"), fxBadMessage, "attributes"},
+		{"fsetstat on the upload in flight", sftpwire.MalformedFsetstat(11, h), fxBadMessage, "attributes"},
+		{"setstat of the upload's name", sftpwire.MalformedSetstat(12, "up"), fxBadMessage, "attributes"},
+		{"every flag, no attributes", sftpwire.Packet(sftpwire.FxpSetstat, 13, "up", sftpwire.AttrSize|sftpwire.AttrOwner|sftpwire.AttrPerm|sftpwire.AttrTimes|sftpwire.AttrExt), fxBadMessage, "attributes"},
+		{"a size cut short", sftpwire.Packet(sftpwire.FxpFsetstat, 14, h, sftpwire.AttrSize, []byte{0, 0, 0, 1}), fxBadMessage, "attributes"},
+		{"times cut short", sftpwire.Packet(sftpwire.FxpFsetstat, 15, h, sftpwire.AttrTimes, []byte{0, 0, 0, 1}), fxBadMessage, "attributes"},
+		{"a size past an int64", sftpwire.Packet(sftpwire.FxpFsetstat, 16, h, sftpwire.AttrSize, ^uint64(0)), fxBadMessage, "size out of range"},
 		// Point 9: a truncate that would add 4 GiB of zeros.
-		{"a truncate past the bytes written", sshd.SFTPPacket(sshd.FxpFsetstat, 17, h, sshd.AttrSize, uint64(4<<30)), fxOpUnsupported, "longer than the bytes written"},
+		{"a truncate past the bytes written", sftpwire.Packet(sftpwire.FxpFsetstat, 17, h, sftpwire.AttrSize, uint64(4<<30)), fxOpUnsupported, "longer than the bytes written"},
 	}
 	for _, tt := range tests {
 		s.send(tt.pkt)
@@ -159,21 +159,21 @@ func TestSFTPMalformedSetstatIsAnErrorAndTheServerGoesOn(t *testing.T) {
 		}
 	}
 	// The same session goes on: the upload commits what was written.
-	s.send(sshd.SFTPPacket(sshd.FxpClose, 20, h))
+	s.send(sftpwire.Packet(sftpwire.FxpClose, 20, h))
 	if code, msg, _ := s.answer(20); code != fxOK {
 		t.Fatalf("close: %d %s", code, msg)
 	}
-	s.send(sshd.SFTPPacket(sshd.FxpStat, 21, "up"))
-	if code, msg, body := s.answer(21); code != -1 || body[0] != sshd.FxpAttrs {
+	s.send(sftpwire.Packet(sftpwire.FxpStat, 21, "up"))
+	if code, msg, body := s.answer(21); code != -1 || body[0] != sftpwire.FxpAttrs {
 		t.Errorf("stat after the malformed packets: %d %s", code, msg)
 	}
 	// A write at an offset pkg/sftp turns negative fails that upload only.
 	h2 := s.open(22, "neg")
-	s.send(sshd.SFTPPacket(sshd.FxpWrite, 23, h2, uint64(1<<63), "x"))
+	s.send(sftpwire.Packet(sftpwire.FxpWrite, 23, h2, uint64(1<<63), "x"))
 	if code, msg, _ := s.answer(23); code != fxBadMessage || !strings.Contains(msg, "offset") {
 		t.Errorf("write at 2^63: %d %q, want %d", code, msg, fxBadMessage)
 	}
-	s.send(sshd.SFTPPacket(sshd.FxpClose, 24, h2))
+	s.send(sftpwire.Packet(sftpwire.FxpClose, 24, h2))
 	if code, _, _ := s.answer(24); code == fxOK {
 		t.Errorf("an upload with a refused write was committed")
 	}
@@ -205,11 +205,11 @@ func TestSFTPWriteRightBehindItsOpen(t *testing.T) {
 		handle := fmt.Sprint(i + 1) // pkg/sftp numbers handles from 1
 		name := fmt.Sprintf("f%d", i)
 		for _, p := range [][]byte{
-			sshd.SFTPPacket(sshd.FxpOpen, 3*i, name, sshd.FxfWrite|sshd.FxfCreat|sshd.FxfTrunc, 0),
-			sshd.SFTPPacket(sshd.FxpWrite, 3*i+1, handle, uint64(0), name),
-			sshd.SFTPPacket(sshd.FxpClose, 3*i+2, handle),
+			sftpwire.Packet(sftpwire.FxpOpen, 3*i, name, sftpwire.FxfWrite|sftpwire.FxfCreat|sftpwire.FxfTrunc, 0),
+			sftpwire.Packet(sftpwire.FxpWrite, 3*i+1, handle, uint64(0), name),
+			sftpwire.Packet(sftpwire.FxpClose, 3*i+2, handle),
 		} {
-			batch.Write(sshd.SFTPFrame(p))
+			batch.Write(sftpwire.Frame(p))
 		}
 	}
 	if _, err := s.ch.Write(batch.Bytes()); err != nil { // all at once, no waiting

@@ -9,7 +9,7 @@ import (
 
 	"github.com/sshelf/sshelf/app"
 	"github.com/sshelf/sshelf/app/apptest"
-	"github.com/sshelf/sshelf/sshd"
+	"github.com/sshelf/sshelf/internal/sftpwire"
 )
 
 // TestSFTPStatusReasons: an SFTP status carries the reason a user can act
@@ -25,11 +25,11 @@ func TestSFTPStatusReasons(t *testing.T) {
 	sftpPut(t, carol, "locked", []byte("1234"))
 
 	alice := openRawSFTP(t, srv)
-	alice.send(sshd.SFTPPacket(sshd.FxpOpen, 1, "locked", sshd.FxfRead, 0))
+	alice.send(sftpwire.Packet(sftpwire.FxpOpen, 1, "locked", sftpwire.FxfRead, 0))
 	code, msg, _ := alice.answer(1)
 	wantReason(t, "get of a protected file without its password", code, msg, fxPermission,
 		"download password required", "SSHELF_FILE_PASSWORD")
-	alice.send(sshd.SFTPPacket(sshd.FxpOpen, 2, "locked", sshd.FxfWrite|sshd.FxfCreat|sshd.FxfTrunc, 0))
+	alice.send(sftpwire.Packet(sftpwire.FxpOpen, 2, "locked", sftpwire.FxfWrite|sftpwire.FxfCreat|sftpwire.FxfTrunc, 0))
 	code, msg, _ = alice.answer(2)
 	wantReason(t, "put onto another's name", code, msg, fxPermission, "name taken by another user")
 

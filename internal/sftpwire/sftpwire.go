@@ -1,13 +1,12 @@
-package sshd
+// Package sftpwire speaks SFTP version 3 (draft-ietf-secsh-filexfer-02) by
+// hand, for tests and fuzzing: what no client library sends on purpose,
+// malformed packets.
+package sftpwire
 
 import (
 	"encoding/binary"
 	"fmt"
 )
-
-// SFTP version 3 (draft-ietf-secsh-filexfer-02) spoken by hand, for what no
-// client library sends on purpose: malformed packets. Exported from this
-// test file so that the tests of package sshd_test use them too.
 
 // Packet types.
 const (
@@ -56,10 +55,10 @@ const (
 	FxfExcl   = 0x20
 )
 
-// SFTPPacket marshals a packet without its length: the type, then each
+// Packet marshals a packet without its length: the type, then each
 // field, a uint32, a uint64, a string (length-prefixed) or a []byte (sent
 // as it is, for attributes cut short).
-func SFTPPacket(typ byte, fields ...any) []byte {
+func Packet(typ byte, fields ...any) []byte {
 	p := []byte{typ}
 	for _, f := range fields {
 		switch v := f.(type) {
@@ -75,19 +74,19 @@ func SFTPPacket(typ byte, fields ...any) []byte {
 		case []byte:
 			p = append(p, v...)
 		default:
-			panic(fmt.Sprintf("SFTPPacket: field of type %T", f))
+			panic(fmt.Sprintf("sftpwire.Packet: field of type %T", f))
 		}
 	}
 	return p
 }
 
-// SFTPFrame prefixes a packet with its length, as it goes on the wire.
-func SFTPFrame(p []byte) []byte {
+// Frame prefixes a packet with its length, as it goes on the wire.
+func Frame(p []byte) []byte {
 	return append(binary.BigEndian.AppendUint32(nil, uint32(len(p))), p...)
 }
 
-// SFTPInit is the client's first packet.
-var SFTPInit = SFTPPacket(FxpInit, 3)
+// Init is the client's first packet.
+func Init() []byte { return Packet(FxpInit, 3) }
 
 // The packets of issue 10, point 1: attribute flags that promise fields
 // the packet does not carry; pkg/sftp parses them to a nil attribute set.
@@ -95,10 +94,10 @@ var SFTPInit = SFTPPacket(FxpInit, 3)
 // MalformedSetstat is a SETSTAT of name whose flags promise a size that
 // does not follow. The name need not exist.
 func MalformedSetstat(id uint32, name string) []byte {
-	return SFTPPacket(FxpSetstat, id, name, AttrSize)
+	return Packet(FxpSetstat, id, name, AttrSize)
 }
 
 // MalformedFsetstat is the same on an open handle, a size and a mode.
 func MalformedFsetstat(id uint32, handle string) []byte {
-	return SFTPPacket(FxpFsetstat, id, handle, AttrSize|AttrPerm)
+	return Packet(FxpFsetstat, id, handle, AttrSize|AttrPerm)
 }
