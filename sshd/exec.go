@@ -34,7 +34,7 @@ func (s *Server) handleSession(sess ssh.Session) {
 		sess.Exit(0)
 		return
 	}
-	if argv, ok := scpCommand(sess.RawCommand()); ok {
+	if argv, ok := SCPCommand(sess.RawCommand()); ok {
 		sess.Exit(s.scp(sess, argv)) // legacy scp (scp -O): sshd/scp.go
 		return
 	}

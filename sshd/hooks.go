@@ -27,7 +27,7 @@ func (s *Server) sessionTransport(sess sessionInfo) string {
 		}
 		return "exec"
 	}
-	if _, ok := scpCommand(sess.RawCommand()); ok {
+	if _, ok := SCPCommand(sess.RawCommand()); ok {
 		return "scp"
 	}
 	return "exec"

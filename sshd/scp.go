@@ -44,8 +44,8 @@ type scpArgs struct {
 	paths        []string
 }
 
-// scpCommand reports whether a session's command is scp's, and splits it.
-func scpCommand(raw string) ([]string, bool) {
+// SCPCommand reports whether a session's command is scp's, and splits it.
+func SCPCommand(raw string) ([]string, bool) {
 	if !strings.HasPrefix(strings.TrimSpace(raw), "scp ") {
 		return nil, false
 	}
@@ -113,12 +113,29 @@ type scpSession struct {
 
 // scp serves a legacy scp command and returns the exit status.
 func (s *Server) scp(sess ssh.Session, argv []string) int {
-	sc := &scpSession{
-		s: s, ctx: sess.Context(), in: bufio.NewReaderSize(sess, 64<<10), out: sess,
-		user: sess.User(), addr: sess.RemoteAddr().String(),
-		settings: sessionSettings(sess),
+	return s.ServeSCP(sess.Context(), sess.User(), sess.RemoteAddr().String(), sessionSettings(sess),
+		argv, bufio.NewReaderSize(sess, 64<<10), sess)
+}
+
+// ServeSCP serves the legacy scp command argv (split by SCPCommand) of
+// user, logged in from addr, over in and out, and returns its exit
+// status: an exec session's scp without SSH, for the fuzz target
+// (sshd/sshdfuzz).
+func (s *Server) ServeSCP(ctx context.Context, user, addr string, settings ops.Settings, argv []string, in io.Reader, out io.Writer) int {
+	br, ok := in.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReader(in)
 	}
+	sc := &scpSession{s: s, ctx: ctx, in: br, out: out, user: user, addr: addr, settings: settings}
 	return sc.run(argv)
+}
+
+// SCPAnswersInStatuses reports whether the scp command argv writes only
+// status bytes (0, or 1 or 2 and a line): a sink (scp -t), or a command
+// refused. A source (scp -f) sends files.
+func SCPAnswersInStatuses(argv []string) bool {
+	a, err := parseSCPArgs(argv)
+	return err != nil || a.sink
 }
 
 // run serves the command argv over the session's streams.

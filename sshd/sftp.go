@@ -24,19 +24,25 @@ func (s *Server) handleSFTP(sess ssh.Session) {
 		sess.Exit(1)
 		return
 	}
-	fs := s.newSFTPSession(sess)
-	rs := newSFTPServer(fs, sess)
+	rs := s.SFTPServer(sess.Context(), sess.User(), sess.RemoteAddr().String(), sessionSettings(sess), sess)
 	err := rs.Serve()
 	// Uploads still open were told of the error by pkg/sftp (TransferError)
 	// and aborted when it closed them. The exit status goes out before the
 	// channel closes, or ssh reports -1 and scp fails.
 	code := 0
 	if err != nil && !errors.Is(err, io.EOF) {
-		s.log.Debug("sftp session ended", "user", fs.user, "addr", fs.addr, "err", err)
+		s.log.Debug("sftp session ended", "user", sess.User(), "addr", sess.RemoteAddr().String(), "err", err)
 		code = 1
 	}
 	sess.Exit(code)
 	rs.Close()
+}
+
+// SFTPServer is the request server of one SFTP session of user, logged in
+// from addr, over rwc: the SSH subsystem's without SSH, which the fuzz
+// target (sshd/sshdfuzz) serves too. The caller serves and closes it.
+func (s *Server) SFTPServer(ctx context.Context, user, addr string, settings ops.Settings, rwc io.ReadWriteCloser) *sftp.RequestServer {
+	return newSFTPServer(s.sftpSessionOf(ctx, user, addr, settings), rwc)
 }
 
 // newSFTPServer is the request server of one SFTP session over rwc,
@@ -65,10 +71,6 @@ type sftpSession struct {
 	mu      sync.Mutex
 	uploads map[string]*sftpUpload // open uploads by name
 	owners  map[uint32]string      // uids shown in listings, for ls -l
-}
-
-func (s *Server) newSFTPSession(sess ssh.Session) *sftpSession {
-	return s.sftpSessionOf(sess.Context(), sess.User(), sess.RemoteAddr().String(), sessionSettings(sess))
 }
 
 func (s *Server) sftpSessionOf(ctx context.Context, user, addr string, settings ops.Settings) *sftpSession {

@@ -1,4 +1,9 @@
-package sshd
+// Package sshdfuzz fuzzes sshd's SFTP and scp servers, over an in-memory
+// catalog and throttle store and the disk store: in a test binary of its
+// own, without the SQLite that sshd's other tests link, whose coverage
+// counters made the fuzzer several times slower (each call between the
+// fuzzer's processes carries all of them).
+package sshdfuzz
 
 import (
 	"context"
@@ -22,6 +27,7 @@ import (
 	"github.com/sshelf/sshelf/internal/testkit"
 	"github.com/sshelf/sshelf/internal/throttle"
 	"github.com/sshelf/sshelf/internal/throttle/memthrottle"
+	"github.com/sshelf/sshelf/sshd"
 )
 
 // FuzzSFTP feeds packets into the SFTP request server with sshelf's real
@@ -117,7 +123,7 @@ func splitFrames(data []byte) [][]byte {
 // fuzzHarness is one files.Service for every input, reset between them;
 // FuzzSCP uses it too.
 type fuzzHarness struct {
-	srv  *Server
+	srv  *sshd.Server
 	svc  *files.Service
 	cat  *puttingCatalog
 	data string
@@ -160,7 +166,7 @@ func newFuzzHarness(tb testing.TB) *fuzzHarness {
 		}
 	}
 	logs := &panicLog{}
-	srv := New(Config{Files: svc, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError}))})
+	srv := sshd.New(sshd.Config{Files: svc, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError}))})
 	return &fuzzHarness{srv: srv, svc: svc, cat: cat, data: data, logs: logs}
 }
 
@@ -181,9 +187,8 @@ func fastTempDir(tb testing.TB) string {
 func (h *fuzzHarness) run(t *testing.T, pkts [][]byte) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	fs := h.srv.sftpSessionOf(ctx, "fuzz", "fuzz:1", ops.Settings{})
 	conn := newPipeConn()
-	rs := newSFTPServer(fs, conn.server)
+	rs := h.srv.SFTPServer(ctx, "fuzz", "fuzz:1", ops.Settings{}, conn.server)
 	served := make(chan error, 1)
 	go func() { served <- rs.Serve() }()
 	drained := make(chan struct{})

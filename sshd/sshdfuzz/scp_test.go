@@ -1,4 +1,4 @@
-package sshd
+package sshdfuzz
 
 import (
 	"bufio"
@@ -6,6 +6,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/sshelf/sshelf/internal/ops"
+	"github.com/sshelf/sshelf/sshd"
 )
 
 // FuzzSCP runs a legacy scp command line (scp -t or scp -f) with the
@@ -45,17 +48,14 @@ func FuzzSCP(f *testing.F) {
 	}
 	h := newFuzzHarness(f)
 	f.Fuzz(func(t *testing.T, command string, stream []byte) {
-		argv, ok := scpCommand(command)
+		argv, ok := sshd.SCPCommand(command)
 		if !ok {
 			return
 		}
 		var out bytes.Buffer
-		sc := &scpSession{
-			s: h.srv, ctx: context.Background(), in: bufio.NewReader(bytes.NewReader(stream)), out: &out,
-			user: "fuzz", addr: "fuzz:1",
-		}
-		sc.run(argv)
-		if a, err := parseSCPArgs(argv); err != nil || a.sink {
+		in := bufio.NewReader(bytes.NewReader(stream))
+		h.srv.ServeSCP(context.Background(), "fuzz", "fuzz:1", ops.Settings{}, argv, in, &out)
+		if sshd.SCPAnswersInStatuses(argv) {
 			if err := wellFormedStatuses(out.Bytes()); err != "" {
 				t.Fatalf("%q answered %q: %s", command, out.Bytes(), err)
 			}
@@ -69,9 +69,9 @@ func FuzzSCP(f *testing.F) {
 func wellFormedStatuses(b []byte) string {
 	for len(b) > 0 {
 		switch b[0] {
-		case scpOK:
+		case 0: // ok
 			b = b[1:]
-		case scpError, scpFatal:
+		case 1, 2: // an error, a fatal one
 			i := bytes.IndexByte(b, '\n')
 			if i < 0 {
 				return "an error status without the end of its line"
