@@ -8,6 +8,7 @@ import (
 
 	"github.com/sshelf/sshelf/internal/throttle"
 	"github.com/sshelf/sshelf/internal/throttle/memthrottle"
+	"github.com/sshelf/sshelf/internal/throttle/throttletest"
 )
 
 // Clear counts the keys that hold anything, expired or not, so it shows
@@ -27,22 +28,8 @@ func TestPrune(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := memthrottle.New()
-	now := time.Now()
-	p := throttle.Policy{MaxFailures: 2, Window: time.Minute, Lockout: 10 * time.Minute}
-	for i := range 2 {
-		if _, _, err := s.Reserve(ctx, p, int64(i), []string{"locked"}, now); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.Fail(ctx, p, int64(i), []string{"locked"}, now); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i := range 100 {
-		if _, _, err := s.Reserve(ctx, p, int64(i), []string{fmt.Sprint("addr-", i)}, now); err != nil {
-			t.Fatal(err)
-		}
-	}
-	later := now.Add(2 * time.Minute) // the attempts expired; the lockout is in force
+	// At later the attempts have expired; the lockout is in force.
+	p, later := throttletest.PruneFixture(t, s, time.Now())
 	if err := s.Prune(ctx, later); err != nil {
 		t.Fatal(err)
 	}

@@ -81,6 +81,30 @@ func MustFail(t *testing.T, l *throttle.Limiter, keys ...string) bool {
 	return locked
 }
 
+// PruneFixture fills s for a test of a store's pruning: the key "locked"
+// locked out until now+10m, and 100 keys "addr-N" holding one attempt
+// each. It returns the policy used and a time at which every attempt has
+// expired while the lockout is still in force.
+func PruneFixture(t *testing.T, s throttle.Store, now time.Time) (throttle.Policy, time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	p := throttle.Policy{MaxFailures: 2, Window: time.Minute, Lockout: 10 * time.Minute}
+	for i := range 2 {
+		if _, _, err := s.Reserve(ctx, p, int64(i), []string{"locked"}, now); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Fail(ctx, p, int64(i), []string{"locked"}, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 100 {
+		if _, _, err := s.Reserve(ctx, p, int64(i), []string{fmt.Sprint("addr-", i)}, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p, now.Add(2 * time.Minute)
+}
+
 // RefusalOf returns the refusal of keys now, or nil.
 func RefusalOf(t *testing.T, l *throttle.Limiter, keys ...string) *throttle.Refused {
 	t.Helper()
