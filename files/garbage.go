@@ -16,8 +16,20 @@ const (
 // ago, then takes them off the garbage list. The list is in the catalog,
 // written in the transaction that dropped each blob, so a crash before the
 // removal loses nothing: the next collection finds it.
+//
+// With a store of its own (no grace period by default, so every change
+// finds its blob due), one collection runs at a time: concurrent ones each
+// removed every key on the list and took it off in a write transaction of
+// its own, work that grew with the number of sessions removing files (a
+// sixth of the stress test's CPU). One that waited finds what is left. A
+// shared store's garbage waits out a grace period, and a change rarely
+// finds any due: there a change never waits for a sweep in progress.
 func (s *Service) collect(ctx context.Context) error {
 	ctx = context.WithoutCancel(ctx) // a removal the client no longer waits for still runs
+	if !s.sharedBlobs {
+		s.collecting.Lock()
+		defer s.collecting.Unlock()
+	}
 	for range collectRounds {
 		keys, err := s.catalog.Garbage(ctx, s.now().Add(-s.garbageGrace), collectPage)
 		if err != nil {

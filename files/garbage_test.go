@@ -2,7 +2,9 @@ package files
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,6 +58,31 @@ func TestGarbageWithoutGracePeriod(t *testing.T) {
 	e.assertBlobCount(t, 1)
 	testkit.WantErr(t, "rm", e.svc.Remove(ctx, "alice", "a"), nil)
 	e.assertBlobCount(t, 0)
+}
+
+// Removals at once, each collecting after its change: once all have
+// returned, nothing is left in the store or on the garbage list.
+func TestConcurrentRemovalsCollectEverything(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	const n = 20
+	for i := range n {
+		e.mustPut(t, "alice", PutOptions{Name: fmt.Sprint("f", i)}, testkit.RandBytes(t, 1<<10))
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			name := fmt.Sprint("f", i)
+			if err := e.svc.Remove(ctx, "alice", name); err != nil {
+				t.Errorf("rm %s: %v", name, err)
+			}
+		})
+	}
+	wg.Wait()
+	e.assertBlobCount(t, 0)
+	if keys, err := e.catalog.Garbage(ctx, time.Now().Add(time.Hour), 10); err != nil || len(keys) != 0 {
+		t.Errorf("garbage list after the removals: %v, %v", keys, err)
+	}
 }
 
 // With a shared store, Recover leaves the store alone (Run cleans it, one

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/sshelf/sshelf/internal/passhash"
@@ -47,6 +48,10 @@ type Service struct {
 
 	// pending is the quota that open uploads hold (pending.go).
 	pending pendingBytes
+
+	// collecting holds one garbage collection at a time, with a store of
+	// its own (garbage.go).
+	collecting sync.Mutex
 }
 
 // Config gathers what a Service needs.
