@@ -11,6 +11,8 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -77,7 +79,7 @@ func createDatabase(tb testing.TB, admin string) string {
 	b := make([]byte, 6)
 	rand.Read(b)
 	name := "t_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE template0 STRATEGY FILE_COPY"); err != nil {
+	if _, err := conn.Exec(ctx, createSQL(conn, name)); err != nil {
 		tb.Fatalf("create test database: %v", err)
 	}
 	tb.Cleanup(func() {
@@ -89,6 +91,18 @@ func createDatabase(tb testing.TB, admin string) string {
 		conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	})
 	return withDatabase(admin, name)
+}
+
+// createSQL creates database name as a copy of template0. From
+// PostgreSQL 15 on, by FILE_COPY: the default there, WAL_LOG, writes the
+// whole template into the WAL, twice the server's CPU per test database.
+func createSQL(conn *pgx.Conn, name string) string {
+	q := "CREATE DATABASE " + name + " TEMPLATE template0"
+	major, _, _ := strings.Cut(conn.PgConn().ParameterStatus("server_version"), ".")
+	if v, err := strconv.Atoi(major); err == nil && v >= 15 {
+		q += " STRATEGY FILE_COPY"
+	}
+	return q
 }
 
 // withDatabase returns admin with its database replaced by name.
